@@ -1,0 +1,234 @@
+package io.pgsession;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Builds a HikariCP pool for PostgreSQL from a JDBC URL, a libpq-style DSN ({@code
+ * postgres://user:pass@host:5432/db?sslmode=require}) or the environment ({@code DSN}, or {@code
+ * POSTGRES_HOST}, {@code POSTGRES_PORT}, {@code POSTGRES_USER}, {@code POSTGRES_PASSWORD}, {@code
+ * POSTGRES_DB}, {@code POSTGRES_SSLMODE}).
+ *
+ * <p>The pool fails fast: a request waits at most {@link Settings#connectionTimeout()} for a
+ * connection, and the pool starts even while the database is down, connecting once it is up.
+ * Passwords never appear in {@code toString()}, logs or exception messages.
+ */
+public final class PgDataSources {
+  private static final Pattern PASSWORD_PARAM = Pattern.compile("(?i)(password=)[^&;]*");
+  private static final Pattern USERINFO = Pattern.compile("(://[^/:@]*:)[^@/]*@");
+
+  private PgDataSources() {}
+
+  /** Connection settings; {@code toString()} masks the password. */
+  public record Settings(
+      String jdbcUrl,
+      @Nullable String user,
+      @Nullable String password,
+      int maxPoolSize,
+      Duration connectionTimeout) {
+    public Settings {
+      Objects.requireNonNull(jdbcUrl, "jdbcUrl");
+      if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
+        throw new PgSessionException(
+            "configure",
+            null,
+            "setting jdbcUrl = '" + mask(jdbcUrl) + "' is not a jdbc:postgresql: URL");
+      }
+      if (maxPoolSize < 1) {
+        throw new PgSessionException(
+            "configure", null, "setting maxPoolSize = '" + maxPoolSize + "' must be at least 1");
+      }
+      if (connectionTimeout.toMillis() < 250) {
+        throw new PgSessionException(
+            "configure",
+            null,
+            "setting connectionTimeout = '" + connectionTimeout + "' must be at least 250 ms");
+      }
+    }
+
+    public Settings withUser(@Nullable String user, @Nullable String password) {
+      return new Settings(jdbcUrl, user, password, maxPoolSize, connectionTimeout);
+    }
+
+    public Settings withPool(int maxPoolSize, Duration connectionTimeout) {
+      return new Settings(jdbcUrl, user, password, maxPoolSize, connectionTimeout);
+    }
+
+    @Override
+    public String toString() {
+      return "jdbcUrl="
+          + mask(jdbcUrl)
+          + ", user="
+          + user
+          + ", password="
+          + (password == null ? "(none)" : "****")
+          + ", maxPoolSize="
+          + maxPoolSize
+          + ", connectionTimeout="
+          + connectionTimeout;
+    }
+  }
+
+  /** Default pool size. */
+  public static final int DEFAULT_POOL_SIZE = 10;
+
+  /** Default time a request waits for a connection before it fails. */
+  public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(5);
+
+  /**
+   * Settings from a JDBC URL ({@code jdbc:postgresql://...}) or a DSN ({@code postgres://} or
+   * {@code postgresql://}). A user or password given here wins over one in the DSN.
+   */
+  public static Settings parse(String urlOrDsn, @Nullable String user, @Nullable String password) {
+    String text = urlOrDsn.strip();
+    Settings settings;
+    if (text.startsWith("postgres://") || text.startsWith("postgresql://")) {
+      settings = fromDsn(text);
+    } else {
+      settings = new Settings(text, null, null, DEFAULT_POOL_SIZE, DEFAULT_CONNECTION_TIMEOUT);
+    }
+    return settings.withUser(
+        blankToNull(user) != null ? user : settings.user(),
+        password != null && !password.isEmpty() ? password : settings.password());
+  }
+
+  /**
+   * Settings from the environment, or {@code null} when it names no database: {@code DSN} if set,
+   * else the {@code POSTGRES_*} variables if {@code POSTGRES_HOST} or {@code POSTGRES_DB} is.
+   */
+  public static @Nullable Settings fromEnvironment(Map<String, String> env) {
+    String dsn = blankToNull(env.get("DSN"));
+    if (dsn != null) {
+      return parse(dsn, null, null);
+    }
+    if (blankToNull(env.get("POSTGRES_HOST")) == null
+        && blankToNull(env.get("POSTGRES_DB")) == null) {
+      return null;
+    }
+    String host = env.getOrDefault("POSTGRES_HOST", "localhost");
+    String port = env.getOrDefault("POSTGRES_PORT", "5432");
+    String user = env.getOrDefault("POSTGRES_USER", "postgres");
+    String db = env.getOrDefault("POSTGRES_DB", user);
+    String sslmode = blankToNull(env.get("POSTGRES_SSLMODE"));
+    String url =
+        "jdbc:postgresql://"
+            + host
+            + ":"
+            + port
+            + "/"
+            + db
+            + (sslmode == null ? "" : "?sslmode=" + sslmode);
+    return new Settings(
+        url, user, env.get("POSTGRES_PASSWORD"), DEFAULT_POOL_SIZE, DEFAULT_CONNECTION_TIMEOUT);
+  }
+
+  /** A started pool for these settings; the caller closes it. */
+  public static HikariDataSource create(Settings settings, String poolName) {
+    HikariConfig hikari = new HikariConfig();
+    hikari.setPoolName(poolName);
+    hikari.setJdbcUrl(settings.jdbcUrl());
+    if (settings.user() != null) {
+      hikari.setUsername(settings.user());
+    }
+    if (settings.password() != null) {
+      hikari.setPassword(settings.password());
+    }
+    hikari.setMaximumPoolSize(settings.maxPoolSize());
+    hikari.setMinimumIdle(Math.min(2, settings.maxPoolSize()));
+    hikari.setConnectionTimeout(settings.connectionTimeout().toMillis());
+    hikari.setValidationTimeout(Math.min(settings.connectionTimeout().toMillis(), 2000));
+    // Start even while the database is down: connections are made when it is back.
+    hikari.setInitializationFailTimeout(-1);
+    defaultProperty(hikari, settings, "ApplicationName", "pgsession");
+    defaultProperty(
+        hikari,
+        settings,
+        "connectTimeout",
+        String.valueOf(Math.max(1, settings.connectionTimeout().toSeconds())));
+    defaultProperty(hikari, settings, "socketTimeout", "60");
+    defaultProperty(hikari, settings, "tcpKeepAlive", "true");
+    return new HikariDataSource(hikari);
+  }
+
+  private static void defaultProperty(
+      HikariConfig hikari, Settings settings, String name, String value) {
+    if (!settings.jdbcUrl().contains(name + "=")) {
+      hikari.addDataSourceProperty(name, value);
+    }
+  }
+
+  /** The URL with any password in it replaced by {@code ****}. */
+  public static String mask(String url) {
+    String masked = PASSWORD_PARAM.matcher(url).replaceAll("$1****");
+    return USERINFO.matcher(masked).replaceAll("$1****@");
+  }
+
+  private static Settings fromDsn(String dsn) {
+    String rest = dsn.substring(dsn.indexOf("://") + 3);
+    String query = "";
+    int q = rest.indexOf('?');
+    if (q >= 0) {
+      query = rest.substring(q + 1);
+      rest = rest.substring(0, q);
+    }
+    String path = "";
+    int slash = rest.indexOf('/');
+    if (slash >= 0) {
+      path = rest.substring(slash + 1);
+      rest = rest.substring(0, slash);
+    }
+    String user = null;
+    String password = null;
+    int at = rest.lastIndexOf('@');
+    if (at >= 0) {
+      String userInfo = rest.substring(0, at);
+      rest = rest.substring(at + 1);
+      int colon = userInfo.indexOf(':');
+      user = decode(colon >= 0 ? userInfo.substring(0, colon) : userInfo);
+      password = colon >= 0 ? decode(userInfo.substring(colon + 1)) : null;
+    }
+    String hosts = rest.isEmpty() ? "localhost" : rest;
+    String database = decode(path);
+    StringBuilder url = new StringBuilder("jdbc:postgresql://").append(hosts).append('/');
+    url.append(database.isEmpty() ? (user == null ? "postgres" : user) : path);
+    Map<String, String> params = new LinkedHashMap<>();
+    for (String pair : query.split("&")) {
+      if (pair.isEmpty()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      String key = eq >= 0 ? pair.substring(0, eq) : pair;
+      String value = eq >= 0 ? pair.substring(eq + 1) : "";
+      switch (key) {
+        case "user" -> user = decode(value);
+        case "password" -> password = decode(value);
+        case "connect_timeout" -> params.put("connectTimeout", value);
+        case "application_name" -> params.put("ApplicationName", value);
+        default -> params.put(key, value);
+      }
+    }
+    char sep = '?';
+    for (Map.Entry<String, String> p : params.entrySet()) {
+      url.append(sep).append(p.getKey()).append('=').append(p.getValue());
+      sep = '&';
+    }
+    return new Settings(
+        url.toString(), user, password, DEFAULT_POOL_SIZE, DEFAULT_CONNECTION_TIMEOUT);
+  }
+
+  private static String decode(String text) {
+    return URLDecoder.decode(text.replace("+", "%2B"), StandardCharsets.UTF_8);
+  }
+
+  private static @Nullable String blankToNull(@Nullable String s) {
+    return s == null || s.isBlank() ? null : s.strip();
+  }
+}

@@ -1,0 +1,580 @@
+package io.pgsession;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads and writes sessions in one PostgreSQL table, independent of any servlet container.
+ *
+ * <p>Every operation is one SQL statement on a connection borrowed from the {@link DataSource} for
+ * that statement alone; a save that meets a concurrent write re-reads the row and re-applies its
+ * own changes. The {@code expire} column is written and compared through the server's clock
+ * functions in {@link PgSessionConfig#expireZone()}, never from a Java local date-time, so the
+ * JVM's time zone cannot shift expiry.
+ *
+ * <p>Thread-safe. The store does not own the data source: closing it is the caller's business.
+ */
+public final class PgSessionStore {
+  private static final Logger log = LoggerFactory.getLogger(PgSessionStore.class);
+  private static final int MAX_SID_LENGTH = 1024;
+  private static final int MAX_MERGE_ATTEMPTS = 8;
+  private static final int UNDECODABLE_MEMORY = 1024;
+
+  /** What a {@link #save} did. */
+  public enum SaveOutcome {
+    /** The session was new and its row was written. */
+    INSERTED,
+    /** Changed attributes or metadata were written. */
+    UPDATED,
+    /** Another writer had changed the row; this save's changes were applied on top of theirs. */
+    MERGED,
+    /** Nothing changed but enough time had passed to move the expiry. */
+    TOUCHED,
+    /** Nothing needed writing. */
+    UNCHANGED,
+    /** The row had been deleted meanwhile (the session was invalidated elsewhere); not revived. */
+    GONE
+  }
+
+  private final DataSource dataSource;
+  private final PgSessionConfig config;
+  private final SessionTable table;
+  private final SessionDocument document;
+  private final Set<String> reportedUndecodable =
+      Collections.newSetFromMap(
+          Collections.synchronizedMap(
+              new LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                  return size() > UNDECODABLE_MEMORY;
+                }
+              }));
+
+  /**
+   * A store over {@code dataSource} whose attribute classes are resolved with {@code loader},
+   * normally the web application's class loader.
+   */
+  public PgSessionStore(DataSource dataSource, PgSessionConfig config, ClassLoader loader) {
+    this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+    this.config = Objects.requireNonNull(config, "config");
+    this.table = new SessionTable(config);
+    this.document =
+        new SessionDocument(new ValueCodec(new TypeAllowlist(config.allowedPackages()), loader));
+  }
+
+  public PgSessionConfig config() {
+    return config;
+  }
+
+  public DataSource dataSource() {
+    return dataSource;
+  }
+
+  /**
+   * Reads a session, expired or not, or returns {@code null} when there is no row. A row that
+   * cannot be decoded is reported once and, by default, read as no session.
+   */
+  public @Nullable SessionRecord load(String sid) {
+    if (!isStorable(sid)) {
+      return null;
+    }
+    Row row =
+        call(
+            "load",
+            sid,
+            c -> {
+              try (PreparedStatement ps = c.prepareStatement(table.load)) {
+                ps.setString(1, sid);
+                return readRow(ps.executeQuery());
+              }
+            });
+    return row == null ? null : decode(sid, row);
+  }
+
+  /**
+   * Writes what the request changed. A record never stored is inserted; a loaded record whose
+   * attributes and interval are unchanged writes nothing, or only its expiry once {@link
+   * PgSessionConfig#touchFraction()} of the interval has passed since the stored expiry was set.
+   *
+   * <p>An attribute that cannot be stored keeps its previously stored value, the rest of the
+   * session is written, and then a {@link PgSessionException} names the attribute and its class.
+   */
+  public SaveOutcome save(SessionRecord record) {
+    List<String> failures = new ArrayList<>();
+    Map<String, String> encoded = encodeAttributes(record, failures);
+    SaveOutcome outcome = write(record, encoded);
+    if (!failures.isEmpty()) {
+      throw new PgSessionException(
+          "save",
+          record.sid(),
+          String.join("; ", failures)
+              + (outcome == SaveOutcome.GONE ? "" : "; the other attributes were saved"));
+    }
+    return outcome;
+  }
+
+  private SaveOutcome write(SessionRecord record, Map<String, String> encoded) {
+    SessionRecord.Baseline base = record.baseline;
+    if (base == null) {
+      insert(record, encoded);
+      return SaveOutcome.INSERTED;
+    }
+    if (encoded.equals(base.json()) && record.maxInactiveSeconds() == base.maxInactiveSeconds()) {
+      if (!touchDue(record, base)) {
+        return SaveOutcome.UNCHANGED;
+      }
+      touch(record.sid(), record.expiry());
+      record.baseline =
+          new SessionRecord.Baseline(
+              base.version(), record.expiry(), base.maxInactiveSeconds(), base.json());
+      return SaveOutcome.TOUCHED;
+    }
+    return update(record, encoded, base);
+  }
+
+  private boolean touchDue(SessionRecord record, SessionRecord.Baseline base) {
+    if (record.expiry() <= 0 || base.storedExpiry() <= 0) {
+      return record.expiry() != base.storedExpiry();
+    }
+    long threshold = (long) (config.touchFraction() * record.maxInactiveSeconds() * 1000L);
+    return record.expiry() - base.storedExpiry() >= Math.max(threshold, 1);
+  }
+
+  private void insert(SessionRecord record, Map<String, String> encoded) {
+    String json = document.assemble(record, encoded, 1);
+    checkSize(record.sid(), json);
+    call(
+        "save",
+        record.sid(),
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(table.insert)) {
+            ps.setString(1, record.sid());
+            ps.setString(2, json);
+            ps.setDouble(3, expireSeconds(record.expiry()));
+            return ps.executeUpdate();
+          }
+        });
+    record.baseline =
+        new SessionRecord.Baseline(1, record.expiry(), record.maxInactiveSeconds(), encoded);
+  }
+
+  private SaveOutcome update(
+      SessionRecord record, Map<String, String> encoded, SessionRecord.Baseline base) {
+    Map<String, String> toWrite = encoded;
+    long expected = base.version();
+    for (int attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
+      String json = document.assemble(record, toWrite, expected + 1);
+      checkSize(record.sid(), json);
+      if (conditionalUpdate(record, json, expected)) {
+        record.baseline =
+            new SessionRecord.Baseline(
+                expected + 1, record.expiry(), record.maxInactiveSeconds(), toWrite);
+        if (attempt > 0) {
+          applyStored(record, toWrite, encoded);
+          return SaveOutcome.MERGED;
+        }
+        return SaveOutcome.UPDATED;
+      }
+      SessionRecord current = load(record.sid());
+      if (current == null || current.baseline == null) {
+        log.debug("pgsession[{}] session {} is gone; not revived", table.name, record.sid());
+        return SaveOutcome.GONE;
+      }
+      toWrite = merge(current.baseline.json(), base.json(), encoded);
+      expected = current.baseline.version();
+      log.debug(
+          "pgsession[{}] session {} was changed concurrently; re-applying to version {}",
+          table.name,
+          SessionIds.forLog(record.sid()),
+          expected);
+    }
+    throw new PgSessionException(
+        "save",
+        record.sid(),
+        "other requests kept changing the session; gave up after "
+            + MAX_MERGE_ATTEMPTS
+            + " attempts to apply this request's changes");
+  }
+
+  /** The stored attributes with this request's own changes (against what it read) on top. */
+  private static Map<String, String> merge(
+      Map<String, String> current, Map<String, String> read, Map<String, String> mine) {
+    Map<String, String> merged = new LinkedHashMap<>(current);
+    for (Map.Entry<String, String> e : mine.entrySet()) {
+      if (!e.getValue().equals(read.get(e.getKey()))) {
+        merged.put(e.getKey(), e.getValue());
+      }
+    }
+    for (String name : read.keySet()) {
+      if (!mine.containsKey(name)) {
+        merged.remove(name);
+      }
+    }
+    return merged;
+  }
+
+  /** After a merge, brings the record's attribute values up to what was written. */
+  private void applyStored(
+      SessionRecord record, Map<String, String> written, Map<String, String> mine) {
+    Map<String, Object> attributes = record.attributes();
+    attributes.keySet().retainAll(written.keySet());
+    for (Map.Entry<String, String> e : written.entrySet()) {
+      if (!e.getValue().equals(mine.get(e.getKey()))) {
+        attributes.put(e.getKey(), document.decodeValue(e.getValue()));
+      }
+    }
+  }
+
+  private boolean conditionalUpdate(SessionRecord record, String json, long expected) {
+    int rows =
+        call(
+            "save",
+            record.sid(),
+            c -> {
+              try (PreparedStatement ps = c.prepareStatement(table.update)) {
+                ps.setString(1, json);
+                ps.setDouble(2, expireSeconds(record.expiry()));
+                ps.setString(3, record.sid());
+                ps.setLong(4, expected);
+                return ps.executeUpdate();
+              }
+            });
+    return rows == 1;
+  }
+
+  private Map<String, String> encodeAttributes(SessionRecord record, List<String> failures) {
+    Map<String, String> encoded = new LinkedHashMap<>();
+    Map<String, String> previous = record.baseline == null ? Map.of() : record.baseline.json();
+    for (Map.Entry<String, Object> attribute : record.attributes().entrySet()) {
+      String name = attribute.getKey();
+      Object value = attribute.getValue();
+      try {
+        encoded.put(name, document.encodeValue(value));
+      } catch (CodecException e) {
+        failures.add(
+            "attribute '"
+                + name
+                + "' of class "
+                + (value == null ? "null" : value.getClass().getName())
+                + " cannot be stored: "
+                + e.getMessage());
+        String stored = previous.get(name);
+        if (stored != null) {
+          encoded.put(name, stored);
+        }
+      }
+    }
+    return encoded;
+  }
+
+  private void checkSize(String sid, String json) {
+    long bytes = SessionDocument.utf8Length(json);
+    if (config.maxSessionBytes() > 0 && bytes > config.maxSessionBytes()) {
+      throw new PgSessionException(
+          "save",
+          sid,
+          "the session document is "
+              + bytes
+              + " bytes, over the limit of "
+              + config.maxSessionBytes()
+              + " (setting maxSessionBytes); nothing was written and the stored session is"
+              + " unchanged");
+    }
+  }
+
+  /** Moves a session's expiry later (never earlier); returns whether the row exists. */
+  public boolean touch(String sid, long expiry) {
+    if (!isStorable(sid)) {
+      return false;
+    }
+    return call(
+            "touch",
+            sid,
+            c -> {
+              try (PreparedStatement ps = c.prepareStatement(table.touch)) {
+                ps.setDouble(1, expireSeconds(expiry));
+                ps.setString(2, sid);
+                return ps.executeUpdate();
+              }
+            })
+        == 1;
+  }
+
+  /** Deletes a session; returns whether there was a row. */
+  public boolean delete(String sid) {
+    if (!isStorable(sid)) {
+      return false;
+    }
+    return call("delete", sid, c -> update(c, table.delete, sid)) == 1;
+  }
+
+  /** Whether a session with this id is stored and not expired. */
+  public boolean exists(String sid) {
+    if (!isStorable(sid)) {
+      return false;
+    }
+    return call(
+        "exists",
+        sid,
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(table.exists)) {
+            ps.setString(1, sid);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next();
+            }
+          }
+        });
+  }
+
+  /**
+   * Gives a stored session a new id, keeping its data, in one statement. Returns false when there
+   * is no row under the old id. Fails if the new id is taken.
+   */
+  public boolean changeId(String oldSid, String newSid) {
+    if (!isStorable(oldSid)) {
+      return false;
+    }
+    requireStorable("changeId", newSid);
+    return call(
+            "changeId",
+            oldSid,
+            c -> {
+              try (PreparedStatement ps = c.prepareStatement(table.changeId)) {
+                ps.setString(1, newSid);
+                ps.setString(2, oldSid);
+                return ps.executeUpdate();
+              }
+            })
+        == 1;
+  }
+
+  /**
+   * The ids of this context's sessions that expired at least {@code minAgeSeconds} ago, oldest
+   * first, at most {@code limit}. Uses the expire index.
+   */
+  public List<String> expiredIds(String context, long minAgeSeconds, int limit) {
+    return call(
+        "expiredIds",
+        null,
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(table.expired)) {
+            ps.setDouble(1, minAgeSeconds);
+            ps.setString(2, context);
+            ps.setInt(3, limit);
+            List<String> ids = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                ids.add(rs.getString(1));
+              }
+            }
+            return ids;
+          }
+        });
+  }
+
+  /**
+   * Deletes an expired session and returns what it held, in one statement, so that among nodes
+   * racing to expire it exactly one gets it (and fires its listeners). Returns {@code null} if the
+   * session is gone or not expired, or its data cannot be decoded (the row is deleted then too).
+   */
+  public @Nullable SessionRecord takeExpired(String sid) {
+    if (!isStorable(sid)) {
+      return null;
+    }
+    Row row =
+        call(
+            "takeExpired",
+            sid,
+            c -> {
+              try (PreparedStatement ps = c.prepareStatement(table.takeExpired)) {
+                ps.setString(1, sid);
+                return readRow(ps.executeQuery());
+              }
+            });
+    return row == null ? null : decode(sid, row);
+  }
+
+  /**
+   * Deletes rows that expired more than {@link PgSessionConfig#reaperGrace()} ago, in batches of
+   * {@link PgSessionConfig#reaperBatchSize()}, while this node holds the reaper's advisory lock.
+   * Returns the number of rows deleted, or -1 when another node was reaping.
+   */
+  public long reap() {
+    long total = 0;
+    while (true) {
+      int deleted = reapBatch();
+      if (deleted < 0) {
+        return total == 0 ? -1 : total;
+      }
+      total += deleted;
+      if (deleted < config.reaperBatchSize()) {
+        return total;
+      }
+    }
+  }
+
+  private int reapBatch() {
+    return call(
+        "reap",
+        null,
+        c -> {
+          boolean autoCommit = c.getAutoCommit();
+          c.setAutoCommit(false);
+          try {
+            int deleted = -1;
+            if (tryReaperLock(c)) {
+              try (PreparedStatement ps = c.prepareStatement(table.reap)) {
+                ps.setDouble(1, config.reaperGrace().toMillis() / 1000.0);
+                ps.setInt(2, config.reaperBatchSize());
+                deleted = ps.executeUpdate();
+              }
+            }
+            c.commit();
+            return deleted;
+          } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+          } finally {
+            c.setAutoCommit(autoCommit);
+          }
+        });
+  }
+
+  private boolean tryReaperLock(Connection c) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery("SELECT pg_try_advisory_xact_lock(" + table.reaperLockKey + ")")) {
+      rs.next();
+      return rs.getBoolean(1);
+    }
+  }
+
+  /** Creates the table now if it is missing (it is otherwise created on first use). */
+  public void ensureTable() {
+    table.ensureReady(dataSource);
+  }
+
+  /** The schema-qualified, quoted table name this store uses. */
+  public String tableName() {
+    return table.name;
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private @Nullable SessionRecord decode(String sid, Row row) {
+    try {
+      return document.decode(sid, row.json(), row.expiry(), System.currentTimeMillis());
+    } catch (CodecException e) {
+      if (config.onUndecodable() == PgSessionConfig.UndecodablePolicy.FAIL) {
+        throw new PgSessionException(
+            "load", sid, "the stored session cannot be read: " + e.getMessage(), e);
+      }
+      if (reportedUndecodable.add(sid)) {
+        log.warn(
+            "pgsession[{}] session {} cannot be read and is treated as absent, so its user gets"
+                + " a new session; the row is left as it is: {}",
+            table.name,
+            SessionIds.forLog(sid),
+            e.getMessage());
+      }
+      return null;
+    }
+  }
+
+  private static @Nullable Row readRow(ResultSet rs) throws SQLException {
+    try (rs) {
+      if (!rs.next()) {
+        return null;
+      }
+      return new Row(rs.getString(1), rs.getLong(2));
+    }
+  }
+
+  private static double expireSeconds(long expiry) {
+    return expiry <= 0 ? Double.POSITIVE_INFINITY : expiry / 1000.0;
+  }
+
+  private static int update(Connection c, String sql, String sid) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, sid);
+      return ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Whether an id can be a row key at all: PostgreSQL text holds no NUL, a lone surrogate has no
+   * UTF-8 form, and a btree index entry must stay well under a page. Such ids cannot name a stored
+   * session, so lookups answer "absent" without asking the database.
+   */
+  static boolean isStorable(String sid) {
+    if (sid.isEmpty() || sid.length() > MAX_SID_LENGTH) {
+      return false;
+    }
+    for (int i = 0; i < sid.length(); i++) {
+      char c = sid.charAt(i);
+      if (c == 0 || Character.isSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static void requireStorable(String operation, String sid) {
+    if (!isStorable(sid)) {
+      throw new PgSessionException(
+          operation,
+          sid,
+          "the id is empty, longer than "
+              + MAX_SID_LENGTH
+              + " characters, or holds NUL or surrogate characters");
+    }
+  }
+
+  private <T> T call(String operation, @Nullable String sid, SqlWork<T> work) {
+    table.ensureReady(dataSource);
+    try (Connection c = dataSource.getConnection()) {
+      return work.run(c);
+    } catch (SQLException e) {
+      throw new PgSessionException(operation, sid, describe(e), e);
+    }
+  }
+
+  private String describe(SQLException e) {
+    String state = e.getSQLState();
+    if (state != null && state.startsWith("08")) {
+      return "cannot reach the database (" + e.getMessage() + "); the request can be retried";
+    }
+    if ("42P01".equals(state)) {
+      return "the table " + table.name + " is missing (" + e.getMessage() + ")";
+    }
+    if ("42501".equals(state)) {
+      return "the database role may not use "
+          + table.name
+          + "; GRANT SELECT, INSERT, UPDATE, DELETE on it ("
+          + e.getMessage()
+          + ")";
+    }
+    return e.getMessage() == null ? e.toString() : e.getMessage();
+  }
+
+  private record Row(String json, long expiry) {}
+
+  @FunctionalInterface
+  private interface SqlWork<T> {
+    T run(Connection c) throws SQLException;
+  }
+}

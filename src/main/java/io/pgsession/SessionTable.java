@@ -1,0 +1,191 @@
+package io.pgsession;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The table's SQL, and its creation when it is missing.
+ *
+ * <p>Creation is tried on first use rather than at start, and again after every failure, so an
+ * application that starts while the database is down works once it is up. Nodes that start together
+ * serialise on a transaction-level advisory lock, which also holds through pgbouncer's transaction
+ * pooling.
+ */
+final class SessionTable {
+  private static final Logger log = LoggerFactory.getLogger(SessionTable.class);
+  private static final String DDL_RESOURCE = "session-table.sql";
+
+  final String name;
+  final String load;
+  final String insert;
+  final String update;
+  final String touch;
+  final String delete;
+  final String exists;
+  final String expired;
+  final String takeExpired;
+  final String reap;
+  final String changeId;
+  final long reaperLockKey;
+  private final long createLockKey;
+  private final PgSessionConfig config;
+  private volatile boolean ready;
+
+  SessionTable(PgSessionConfig config) {
+    this.config = config;
+    String t = config.qualifiedTable();
+    String now = "timezone('" + config.expireZone() + "', now())";
+    String expireAt = "timezone('" + config.expireZone() + "', to_timestamp(?))";
+    String expireMillis =
+        "CASE WHEN expire = 'infinity' THEN 0 WHEN expire = '-infinity' THEN 1"
+            + " ELSE (extract(epoch FROM expire AT TIME ZONE '"
+            + config.expireZone()
+            + "') * 1000)::bigint END";
+    String version = "coalesce((sess->'pgsession'->>'version')::bigint, 0)";
+    this.name = t;
+    this.load = "SELECT sess, " + expireMillis + " FROM " + t + " WHERE sid = ?";
+    this.insert =
+        "INSERT INTO "
+            + t
+            + " (sid, sess, expire) VALUES (?, ?::json, "
+            + expireAt
+            + ") ON CONFLICT (sid) DO UPDATE SET sess = EXCLUDED.sess, expire = EXCLUDED.expire";
+    this.update =
+        "UPDATE "
+            + t
+            + " SET sess = ?::json, expire = "
+            + expireAt
+            + " WHERE sid = ? AND "
+            + version
+            + " = ?";
+    this.touch = "UPDATE " + t + " SET expire = greatest(expire, " + expireAt + ") WHERE sid = ?";
+    this.delete = "DELETE FROM " + t + " WHERE sid = ?";
+    this.exists = "SELECT 1 FROM " + t + " WHERE sid = ? AND expire > " + now;
+    this.expired =
+        "SELECT sid FROM "
+            + t
+            + " WHERE expire <= "
+            + now
+            + " - make_interval(secs => ?) AND sess->'pgsession'->>'context' = ?"
+            + " ORDER BY expire LIMIT ?";
+    this.takeExpired =
+        "DELETE FROM "
+            + t
+            + " WHERE sid = ? AND expire <= "
+            + now
+            + " RETURNING sess, "
+            + expireMillis;
+    this.reap =
+        "DELETE FROM "
+            + t
+            + " WHERE sid IN (SELECT sid FROM "
+            + t
+            + " WHERE expire < "
+            + now
+            + " - make_interval(secs => ?) ORDER BY expire LIMIT ? FOR UPDATE SKIP LOCKED)";
+    this.changeId = "UPDATE " + t + " SET sid = ? WHERE sid = ?";
+    this.reaperLockKey = lockKey("pgsession.reap " + t);
+    this.createLockKey = lockKey("pgsession.create " + t);
+  }
+
+  /** The DDL that creates the table and its index, for this configuration's names. */
+  static List<String> ddl(PgSessionConfig config) {
+    String template;
+    try (InputStream in = SessionTable.class.getResourceAsStream(DDL_RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException(DDL_RESOURCE + " is missing from the pgsession jar");
+      }
+      template = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    String sql =
+        template
+            .replace("${table}", config.qualifiedTable())
+            .replace("${index}", config.quotedExpireIndex());
+    return List.of(sql.split(";\\s*")).stream().filter(s -> !s.isBlank()).toList();
+  }
+
+  /** Makes sure the table exists, creating it if allowed; cheap once it has succeeded. */
+  void ensureReady(DataSource dataSource) {
+    if (ready) {
+      return;
+    }
+    synchronized (this) {
+      if (ready) {
+        return;
+      }
+      try (Connection c = dataSource.getConnection()) {
+        prepare(c);
+      } catch (SQLException e) {
+        throw new PgSessionException(
+            "setup", null, "cannot check or create the table " + name + ": " + e.getMessage(), e);
+      }
+      ready = true;
+    }
+  }
+
+  private void prepare(Connection c) throws SQLException {
+    if (tableExists(c)) {
+      return;
+    }
+    if (!config.createTable()) {
+      throw new PgSessionException(
+          "setup",
+          null,
+          "the table "
+              + name
+              + " does not exist; create it with docker-entrypoint-initdb.d/"
+              + "init-session-table.sql, or set createTable=true");
+    }
+    boolean autoCommit = c.getAutoCommit();
+    c.setAutoCommit(false);
+    try (Statement s = c.createStatement()) {
+      s.execute("SELECT pg_advisory_xact_lock(" + createLockKey + ")");
+      if (config.schema() != null) {
+        s.execute("CREATE SCHEMA IF NOT EXISTS " + PgSessionConfig.quote(config.schema()));
+      }
+      for (String statement : ddl(config)) {
+        s.execute(statement);
+      }
+      c.commit();
+      log.info("pgsession[{}] created the session table and its expire index", name);
+    } catch (SQLException | RuntimeException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(autoCommit);
+    }
+  }
+
+  private boolean tableExists(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+      ps.setString(1, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
+    }
+  }
+
+  /** A stable 64-bit key for an advisory lock (FNV-1a over the text). */
+  static long lockKey(String text) {
+    long hash = 0xcbf29ce484222325L;
+    for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+      hash ^= b & 0xff;
+      hash *= 0x100000001b3L;
+    }
+    return hash;
+  }
+}

@@ -1,0 +1,883 @@
+package io.pgsession;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeType;
+import java.io.IOException;
+import java.lang.reflect.Array;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.RecordComponent;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.time.MonthDay;
+import java.time.OffsetDateTime;
+import java.time.OffsetTime;
+import java.time.Period;
+import java.time.Year;
+import java.time.YearMonth;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Currency;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.SortedSet;
+import java.util.UUID;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Writes attribute values as JSON and reads them back as equal values of the same class.
+ *
+ * <p>Strings, booleans, {@code Integer}s, finite {@code Double}s, {@code ArrayList}s and
+ * string-keyed {@code LinkedHashMap}s are written as plain JSON, and plain JSON is read back as
+ * those classes. Every other value is written as {@code {"@t": type, "v": payload}}, where the type
+ * is a short tag for JDK value types or a class name that the {@link TypeAllowlist} must accept
+ * before the class is loaded. Records, enums and classes with a no-argument constructor (by their
+ * fields) are supported from allowed packages.
+ */
+final class ValueCodec {
+  static final String TYPE = "@t";
+  static final String VALUE = "v";
+  static final String ENTRIES = "e";
+
+  private static final int MAX_DEPTH = 100;
+  private static final Map<Class<?>, Scalar> SCALARS_BY_CLASS = new HashMap<>();
+  private static final Map<String, Scalar> SCALARS_BY_TAG = new HashMap<>();
+
+  /** A value type written as a tag and a one-value payload. */
+  private record Scalar(
+      String tag, Class<?> type, boolean numeric, Function<JsonNode, Object> reader) {}
+
+  static {
+    numeric("long", Long.class, ValueCodec::readLong);
+    numeric("short", Short.class, n -> (short) readInt(n, Short.MIN_VALUE, Short.MAX_VALUE));
+    numeric("byte", Byte.class, n -> (byte) readInt(n, Byte.MIN_VALUE, Byte.MAX_VALUE));
+    numeric("float", Float.class, ValueCodec::readFloat);
+    numeric("double", Double.class, ValueCodec::readDouble);
+    text("char", Character.class, ValueCodec::readChar);
+    text("BigDecimal", BigDecimal.class, BigDecimal::new);
+    text("BigInteger", BigInteger.class, BigInteger::new);
+    text("UUID", UUID.class, UUID::fromString);
+    text("Date", Date.class, s -> Date.from(Instant.parse(s)));
+    text("Instant", Instant.class, Instant::parse);
+    text("LocalDate", LocalDate.class, LocalDate::parse);
+    text("LocalTime", LocalTime.class, LocalTime::parse);
+    text("LocalDateTime", LocalDateTime.class, LocalDateTime::parse);
+    text("OffsetDateTime", OffsetDateTime.class, OffsetDateTime::parse);
+    text("OffsetTime", OffsetTime.class, OffsetTime::parse);
+    text("ZonedDateTime", ZonedDateTime.class, ZonedDateTime::parse);
+    text("Duration", Duration.class, Duration::parse);
+    text("Period", Period.class, Period::parse);
+    text("Year", Year.class, Year::parse);
+    text("YearMonth", YearMonth.class, YearMonth::parse);
+    text("MonthDay", MonthDay.class, MonthDay::parse);
+    text("ZoneId", ZoneId.class, ZoneId::of);
+    text("Locale", Locale.class, Locale::forLanguageTag);
+    text("Currency", Currency.class, Currency::getInstance);
+    text("URI", URI.class, URI::create);
+    text("byte[]", byte[].class, s -> Base64.getDecoder().decode(s));
+    text("char[]", char[].class, String::toCharArray);
+  }
+
+  private final TypeAllowlist allowlist;
+  private final ClassLoader loader;
+  private final ClassValue<Shape> shapes =
+      new ClassValue<>() {
+        @Override
+        protected Shape computeValue(Class<?> type) {
+          return Shape.of(type);
+        }
+      };
+
+  ValueCodec(TypeAllowlist allowlist, ClassLoader loader) {
+    this.allowlist = allowlist;
+    this.loader = loader;
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  void write(JsonGenerator g, @Nullable Object value) throws IOException {
+    write(g, value, 0);
+  }
+
+  private void write(JsonGenerator g, @Nullable Object value, int depth) throws IOException {
+    if (depth > MAX_DEPTH) {
+      throw new CodecException("it is nested more than " + MAX_DEPTH + " levels deep (a cycle?)");
+    }
+    if (value == null) {
+      g.writeNull();
+    } else if (value instanceof String s) {
+      writeString(g, s);
+    } else if (value instanceof Boolean b) {
+      g.writeBoolean(b);
+    } else if (value instanceof Integer i) {
+      g.writeNumber(i);
+    } else if (value instanceof Double d && Double.isFinite(d)) {
+      g.writeNumber(d);
+    } else if (value.getClass() == ArrayList.class) {
+      writeElements(g, (List<?>) value, depth);
+    } else if (value.getClass() == LinkedHashMap.class && isPlainObject((Map<?, ?>) value)) {
+      writeFields(g, (Map<?, ?>) value, depth);
+    } else {
+      writeTagged(g, value, depth);
+    }
+  }
+
+  private void writeTagged(JsonGenerator g, Object value, int depth) throws IOException {
+    Class<?> type = value.getClass();
+    Scalar scalar = scalarFor(value);
+    if (scalar != null) {
+      g.writeStartObject();
+      g.writeStringField(TYPE, scalar.tag());
+      g.writeFieldName(VALUE);
+      writeScalarPayload(g, scalar, value);
+      g.writeEndObject();
+      return;
+    }
+    if (type.isArray()) {
+      writeArray(g, value, depth);
+      return;
+    }
+    if (value instanceof Enum<?> e) {
+      String name = requireAllowed(e.getDeclaringClass());
+      g.writeStartObject();
+      g.writeStringField(TYPE, name);
+      g.writeStringField(VALUE, e.name());
+      g.writeEndObject();
+      return;
+    }
+    String tag = collectionTag(value);
+    if (tag == null) {
+      tag = requireAllowed(type);
+    }
+    g.writeStartObject();
+    g.writeStringField(TYPE, tag);
+    if (value instanceof Map<?, ?> map) {
+      if (hasOnlyStringKeys(map)) {
+        g.writeFieldName(VALUE);
+        writeFields(g, map, depth);
+      } else {
+        g.writeFieldName(ENTRIES);
+        writeEntries(g, map, depth);
+      }
+    } else if (value instanceof Collection<?> c) {
+      g.writeFieldName(VALUE);
+      writeElements(g, c, depth);
+    } else {
+      g.writeFieldName(VALUE);
+      writeObject(g, value, depth);
+    }
+    g.writeEndObject();
+  }
+
+  private static @Nullable Scalar scalarFor(Object value) {
+    Scalar scalar = SCALARS_BY_CLASS.get(value.getClass());
+    if (scalar == null && value instanceof ZoneId) {
+      return SCALARS_BY_TAG.get("ZoneId");
+    }
+    return scalar;
+  }
+
+  private static void writeScalarPayload(JsonGenerator g, Scalar scalar, Object value)
+      throws IOException {
+    if (value instanceof Long l) {
+      g.writeNumber(l);
+    } else if (value instanceof Short s) {
+      g.writeNumber(s);
+    } else if (value instanceof Byte b) {
+      g.writeNumber(b);
+    } else if (value instanceof Float f && Float.isFinite(f)) {
+      g.writeNumber(f);
+    } else if (value instanceof Double d && Double.isFinite(d)) {
+      g.writeNumber(d);
+    } else if (value instanceof byte[] bytes) {
+      g.writeString(Base64.getEncoder().encodeToString(bytes));
+    } else if (value instanceof Date date) {
+      g.writeString(Instant.ofEpochMilli(date.getTime()).toString());
+    } else if (value instanceof char[] chars) {
+      writeString(g, new String(chars));
+    } else if (value instanceof Locale locale) {
+      g.writeString(locale.toLanguageTag());
+    } else {
+      writeString(g, String.valueOf(value));
+    }
+  }
+
+  private void writeArray(JsonGenerator g, Object array, int depth) throws IOException {
+    Class<?> component = array.getClass().getComponentType();
+    g.writeStartObject();
+    g.writeStringField(TYPE, arrayTag(array.getClass()));
+    g.writeFieldName(VALUE);
+    int length = Array.getLength(array);
+    g.writeStartArray();
+    for (int i = 0; i < length; i++) {
+      Object element = Array.get(array, i);
+      if (component.isPrimitive()) {
+        writePrimitive(g, element);
+      } else {
+        write(g, element, depth + 1);
+      }
+    }
+    g.writeEndArray();
+    g.writeEndObject();
+  }
+
+  private static void writePrimitive(JsonGenerator g, Object element) throws IOException {
+    if (element instanceof Boolean b) {
+      g.writeBoolean(b);
+    } else if (element instanceof Float f && !Float.isFinite(f)) {
+      g.writeString(f.toString());
+    } else if (element instanceof Double d && !Double.isFinite(d)) {
+      g.writeString(d.toString());
+    } else if (element instanceof Float f) {
+      g.writeNumber(f);
+    } else if (element instanceof Double d) {
+      g.writeNumber(d);
+    } else {
+      g.writeNumber(((Number) element).longValue());
+    }
+  }
+
+  private String arrayTag(Class<?> arrayType) {
+    Class<?> component = arrayType.getComponentType();
+    if (component.isArray()) {
+      return arrayTag(component) + "[]";
+    }
+    if (component.isPrimitive()) {
+      return component.getName() + "[]";
+    }
+    return requireAllowed(component) + "[]";
+  }
+
+  private void writeElements(JsonGenerator g, Collection<?> values, int depth) throws IOException {
+    g.writeStartArray();
+    for (Object element : values) {
+      write(g, element, depth + 1);
+    }
+    g.writeEndArray();
+  }
+
+  private void writeFields(JsonGenerator g, Map<?, ?> map, int depth) throws IOException {
+    g.writeStartObject();
+    for (Map.Entry<?, ?> entry : map.entrySet()) {
+      String key = (String) entry.getKey();
+      checkText(key);
+      g.writeFieldName(key);
+      write(g, entry.getValue(), depth + 1);
+    }
+    g.writeEndObject();
+  }
+
+  private void writeEntries(JsonGenerator g, Map<?, ?> map, int depth) throws IOException {
+    g.writeStartArray();
+    for (Map.Entry<?, ?> entry : map.entrySet()) {
+      g.writeStartArray();
+      write(g, entry.getKey(), depth + 1);
+      write(g, entry.getValue(), depth + 1);
+      g.writeEndArray();
+    }
+    g.writeEndArray();
+  }
+
+  private void writeObject(JsonGenerator g, Object value, int depth) throws IOException {
+    Shape shape = shapes.get(value.getClass());
+    g.writeStartObject();
+    for (Shape.Member member : shape.members()) {
+      g.writeFieldName(member.name());
+      write(g, member.get(value), depth + 1);
+    }
+    g.writeEndObject();
+  }
+
+  private static void writeString(JsonGenerator g, String s) throws IOException {
+    checkText(s);
+    g.writeString(s);
+  }
+
+  /**
+   * Refuses text that PostgreSQL's json type would reject or that would not survive UTF-8: an
+   * unpaired surrogate has no UTF-8 encoding at all.
+   */
+  private static void checkText(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)) {
+        if (i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+          i++;
+          continue;
+        }
+        throw new CodecException("it holds an unpaired surrogate at index " + i);
+      }
+      if (Character.isLowSurrogate(c)) {
+        throw new CodecException("it holds an unpaired surrogate at index " + i);
+      }
+    }
+  }
+
+  private static boolean isPlainObject(Map<?, ?> map) {
+    return hasOnlyStringKeys(map) && !map.containsKey(TYPE);
+  }
+
+  private static boolean hasOnlyStringKeys(Map<?, ?> map) {
+    for (Object key : map.keySet()) {
+      if (!(key instanceof String)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The tag of a JDK collection made by a factory method, or {@code null} for other classes. */
+  private @Nullable String collectionTag(Object value) {
+    String name = value.getClass().getName();
+    if (name.startsWith("java.util.ImmutableCollections$")) {
+      if (value instanceof List<?>) {
+        return "List.of";
+      }
+      if (value instanceof Set<?>) {
+        return "Set.of";
+      }
+      if (value instanceof Map<?, ?>) {
+        return "Map.of";
+      }
+    }
+    return switch (name) {
+      case "java.util.Arrays$ArrayList" -> "Arrays.asList";
+      case "java.util.Collections$EmptyList" -> "Collections.emptyList";
+      case "java.util.Collections$EmptySet" -> "Collections.emptySet";
+      case "java.util.Collections$EmptyMap" -> "Collections.emptyMap";
+      case "java.util.Collections$SingletonList" -> "Collections.singletonList";
+      case "java.util.Collections$SingletonSet" -> "Collections.singleton";
+      case "java.util.Collections$SingletonMap" -> "Collections.singletonMap";
+      case "java.util.Collections$UnmodifiableRandomAccessList" -> "Collections.unmodifiableList";
+      case "java.util.Collections$UnmodifiableSet" -> "Collections.unmodifiableSet";
+      case "java.util.Collections$UnmodifiableMap" -> "Collections.unmodifiableMap";
+      default -> {
+        if ((value instanceof SortedSet<?> s && s.comparator() != null)
+            || (value instanceof SortedMap<?, ?> m && m.comparator() != null)) {
+          throw new CodecException(
+              "a sorted collection with a comparator cannot be stored; use natural ordering");
+        }
+        yield null;
+      }
+    };
+  }
+
+  private String requireAllowed(Class<?> type) {
+    if (type.isAnonymousClass() || type.isLocalClass() || type.isSynthetic() || type.isHidden()) {
+      throw new CodecException(
+          "anonymous, local, synthetic and lambda classes cannot be stored; use a named class");
+    }
+    if (!allowlist.allows(type)) {
+      throw new CodecException(
+          "class "
+              + type.getName()
+              + " is not allowed; add its package to the allowedPackages setting");
+    }
+    return type.getName();
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  @Nullable Object read(JsonNode node) {
+    return read(node, 0);
+  }
+
+  private @Nullable Object read(JsonNode node, int depth) {
+    if (depth > MAX_DEPTH) {
+      throw new CodecException("the value is nested more than " + MAX_DEPTH + " levels deep");
+    }
+    return switch (node.getNodeType()) {
+      case NULL, MISSING -> null;
+      case STRING -> node.textValue();
+      case BOOLEAN -> node.booleanValue();
+      case NUMBER -> readPlainNumber(node);
+      case ARRAY -> readList(node, new ArrayList<>(node.size()), depth);
+      case OBJECT -> node.has(TYPE) ? readTagged(node, depth) : readMap(node, depth);
+      default -> throw new CodecException("unexpected JSON " + node.getNodeType());
+    };
+  }
+
+  private static Object readPlainNumber(JsonNode node) {
+    if (node.isInt()) {
+      return node.intValue();
+    }
+    if (node.isLong()) {
+      return node.longValue();
+    }
+    if (node.isBigInteger()) {
+      return node.bigIntegerValue();
+    }
+    return node.doubleValue();
+  }
+
+  private List<Object> readList(JsonNode node, List<Object> into, int depth) {
+    for (JsonNode element : node) {
+      into.add(read(element, depth + 1));
+    }
+    return into;
+  }
+
+  private Map<String, Object> readMap(JsonNode node, int depth) {
+    Map<String, Object> map = new LinkedHashMap<>();
+    Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+    while (fields.hasNext()) {
+      Map.Entry<String, JsonNode> field = fields.next();
+      map.put(field.getKey(), read(field.getValue(), depth + 1));
+    }
+    return map;
+  }
+
+  private Object readTagged(JsonNode node, int depth) {
+    JsonNode tagNode = node.get(TYPE);
+    if (!tagNode.isTextual()) {
+      throw new CodecException("the type tag is not text: " + tagNode);
+    }
+    String tag = tagNode.textValue();
+    JsonNode payload = node.path(VALUE);
+    Scalar scalar = SCALARS_BY_TAG.get(tag);
+    if (scalar != null) {
+      return readScalar(scalar, payload);
+    }
+    if (tag.endsWith("[]")) {
+      return readArray(tag, payload, depth);
+    }
+    Object made = readFactoryCollection(tag, node, depth);
+    if (made != null) {
+      return made;
+    }
+    Class<?> type = loadAllowed(tag);
+    if (type.isEnum()) {
+      return readEnum(type, payload);
+    }
+    if (Map.class.isAssignableFrom(type)) {
+      return readMapInto(newInstance(type), node, depth);
+    }
+    if (Collection.class.isAssignableFrom(type)) {
+      return readCollectionInto(newInstance(type), payload, depth);
+    }
+    return readObject(type, payload, depth);
+  }
+
+  private static Object readScalar(Scalar scalar, JsonNode payload) {
+    if (scalar.numeric() ? !(payload.isNumber() || payload.isTextual()) : !payload.isTextual()) {
+      throw new CodecException("the payload of a " + scalar.tag() + " is " + payload);
+    }
+    try {
+      return scalar.reader().apply(payload);
+    } catch (CodecException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new CodecException(
+          "'" + payload.asText() + "' is not a valid " + scalar.tag() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private Object readArray(String tag, JsonNode payload, int depth) {
+    Class<?> component = resolveComponent(tag.substring(0, tag.length() - 2));
+    requireArray(payload, tag);
+    Object array = Array.newInstance(component, payload.size());
+    for (int i = 0; i < payload.size(); i++) {
+      JsonNode element = payload.get(i);
+      Object value =
+          component.isPrimitive() ? readPrimitive(component, element) : read(element, depth + 1);
+      if (value != null && !component.isPrimitive() && !component.isInstance(value)) {
+        throw new CodecException("an element of " + tag + " is a " + value.getClass().getName());
+      }
+      Array.set(array, i, value);
+    }
+    return array;
+  }
+
+  private Class<?> resolveComponent(String name) {
+    if (name.endsWith("[]")) {
+      return resolveComponent(name.substring(0, name.length() - 2)).arrayType();
+    }
+    return switch (name) {
+      case "int" -> int.class;
+      case "long" -> long.class;
+      case "short" -> short.class;
+      case "byte" -> byte.class;
+      case "char" -> char.class;
+      case "boolean" -> boolean.class;
+      case "float" -> float.class;
+      case "double" -> double.class;
+      default -> loadAllowed(name);
+    };
+  }
+
+  private static Object readPrimitive(Class<?> type, JsonNode element) {
+    if (type == boolean.class) {
+      if (!element.isBoolean()) {
+        throw new CodecException("a boolean[] element is " + element);
+      }
+      return element.booleanValue();
+    }
+    if (type == double.class) {
+      return readDouble(element);
+    }
+    if (type == float.class) {
+      return readFloat(element);
+    }
+    if (type == char.class) {
+      return (char) readInt(element, Character.MIN_VALUE, Character.MAX_VALUE);
+    }
+    long value = readLong(element);
+    if (type == long.class) {
+      return value;
+    }
+    if (type == int.class) {
+      return (int) readInt(element, Integer.MIN_VALUE, Integer.MAX_VALUE);
+    }
+    if (type == short.class) {
+      return (short) readInt(element, Short.MIN_VALUE, Short.MAX_VALUE);
+    }
+    return (byte) readInt(element, Byte.MIN_VALUE, Byte.MAX_VALUE);
+  }
+
+  private @Nullable Object readFactoryCollection(String tag, JsonNode node, int depth) {
+    JsonNode payload = node.path(VALUE);
+    return switch (tag) {
+      case "List.of" -> List.of(nonNull(readList(payload, depth), tag).toArray());
+      case "Set.of" -> Set.of(nonNull(readList(payload, depth), tag).toArray());
+      case "Map.of" -> Map.copyOf(readMapInto(new LinkedHashMap<>(), node, depth));
+      case "Arrays.asList" -> Arrays.asList(readList(payload, depth).toArray());
+      case "Collections.emptyList" -> Collections.emptyList();
+      case "Collections.emptySet" -> Collections.emptySet();
+      case "Collections.emptyMap" -> Collections.emptyMap();
+      case "Collections.singletonList" -> Collections.singletonList(single(payload, tag, depth));
+      case "Collections.singleton" -> Collections.singleton(single(payload, tag, depth));
+      case "Collections.singletonMap" -> {
+        Map<Object, Object> map = readMapInto(new LinkedHashMap<>(), node, depth);
+        if (map.size() != 1) {
+          throw new CodecException("a singletonMap holds " + map.size() + " entries");
+        }
+        Map.Entry<Object, Object> entry = map.entrySet().iterator().next();
+        yield Collections.singletonMap(entry.getKey(), entry.getValue());
+      }
+      case "Collections.unmodifiableList" -> Collections.unmodifiableList(readList(payload, depth));
+      case "Collections.unmodifiableSet" ->
+          Collections.unmodifiableSet(new LinkedHashSet<>(readList(payload, depth)));
+      case "Collections.unmodifiableMap" ->
+          Collections.unmodifiableMap(readMapInto(new LinkedHashMap<>(), node, depth));
+      default -> null;
+    };
+  }
+
+  private List<Object> readList(JsonNode payload, int depth) {
+    requireArray(payload, "a list");
+    return readList(payload, new ArrayList<>(payload.size()), depth);
+  }
+
+  private @Nullable Object single(JsonNode payload, String tag, int depth) {
+    List<Object> values = readList(payload, depth);
+    if (values.size() != 1) {
+      throw new CodecException("a " + tag + " holds " + values.size() + " elements");
+    }
+    return values.get(0);
+  }
+
+  private static List<Object> nonNull(List<Object> values, String tag) {
+    if (values.contains(null)) {
+      throw new CodecException("a " + tag + " may not hold null");
+    }
+    return values;
+  }
+
+  @SuppressWarnings("unchecked")
+  private <M extends Map<Object, Object>> M readMapInto(Object target, JsonNode node, int depth) {
+    M map = (M) target;
+    JsonNode fields = node.get(VALUE);
+    JsonNode entries = node.get(ENTRIES);
+    if (fields != null && fields.isObject()) {
+      Iterator<Map.Entry<String, JsonNode>> it = fields.fields();
+      while (it.hasNext()) {
+        Map.Entry<String, JsonNode> field = it.next();
+        map.put(field.getKey(), read(field.getValue(), depth + 1));
+      }
+    } else if (entries != null && entries.isArray()) {
+      for (JsonNode entry : entries) {
+        if (!entry.isArray() || entry.size() != 2) {
+          throw new CodecException("a map entry is not a [key, value] pair: " + entry);
+        }
+        map.put(read(entry.get(0), depth + 1), read(entry.get(1), depth + 1));
+      }
+    } else {
+      throw new CodecException("a map has neither \"v\" fields nor \"e\" entries");
+    }
+    return map;
+  }
+
+  @SuppressWarnings("unchecked")
+  private Collection<Object> readCollectionInto(Object target, JsonNode payload, int depth) {
+    requireArray(payload, target.getClass().getName());
+    Collection<Object> collection = (Collection<Object>) target;
+    for (JsonNode element : payload) {
+      collection.add(read(element, depth + 1));
+    }
+    return collection;
+  }
+
+  private static Object readEnum(Class<?> type, JsonNode payload) {
+    if (!payload.isTextual()) {
+      throw new CodecException("the constant of enum " + type.getName() + " is " + payload);
+    }
+    for (Object constant : type.getEnumConstants()) {
+      if (((Enum<?>) constant).name().equals(payload.textValue())) {
+        return constant;
+      }
+    }
+    throw new CodecException(
+        "enum " + type.getName() + " has no constant " + payload.textValue() + " any more");
+  }
+
+  private Object readObject(Class<?> type, JsonNode payload, int depth) {
+    if (!payload.isObject()) {
+      throw new CodecException("the fields of " + type.getName() + " are " + payload);
+    }
+    Shape shape = shapes.get(type);
+    Object[] values = new Object[shape.members().size()];
+    for (int i = 0; i < values.length; i++) {
+      Shape.Member member = shape.members().get(i);
+      JsonNode field = payload.get(member.name());
+      values[i] = field == null ? member.absentValue() : member.check(read(field, depth + 1));
+    }
+    return shape.create(values);
+  }
+
+  private Class<?> loadAllowed(String name) {
+    if (!allowlist.allows(name)) {
+      throw new CodecException(
+          "the stored type "
+              + name
+              + " is not allowed; add its package to the allowedPackages setting"
+              + " if it is yours");
+    }
+    try {
+      return Class.forName(name, false, loader);
+    } catch (ClassNotFoundException | LinkageError e) {
+      throw new CodecException("the stored type " + name + " is not on the class path", e);
+    }
+  }
+
+  private static Object newInstance(Class<?> type) {
+    try {
+      Constructor<?> constructor = type.getDeclaredConstructor();
+      constructor.setAccessible(true);
+      return constructor.newInstance();
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      throw new CodecException("cannot create a " + type.getName() + ": " + e, e);
+    }
+  }
+
+  private static void requireArray(JsonNode payload, String what) {
+    if (payload.getNodeType() != JsonNodeType.ARRAY) {
+      throw new CodecException("the elements of " + what + " are not a JSON array: " + payload);
+    }
+  }
+
+  // ---------------------------------------------------------------- scalar helpers
+
+  private static void numeric(String tag, Class<?> type, Function<JsonNode, Object> reader) {
+    register(new Scalar(tag, type, true, reader));
+  }
+
+  private static void text(String tag, Class<?> type, Function<String, Object> reader) {
+    register(new Scalar(tag, type, false, n -> reader.apply(n.textValue())));
+  }
+
+  private static void register(Scalar scalar) {
+    SCALARS_BY_CLASS.put(scalar.type(), scalar);
+    SCALARS_BY_TAG.put(scalar.tag(), scalar);
+  }
+
+  private static long readLong(JsonNode n) {
+    if (!n.isIntegralNumber() || !n.canConvertToLong()) {
+      throw new CodecException(n + " is not a long");
+    }
+    return n.longValue();
+  }
+
+  private static long readInt(JsonNode n, long min, long max) {
+    long value = readLong(n);
+    if (value < min || value > max) {
+      throw new CodecException(n + " is out of range");
+    }
+    return value;
+  }
+
+  private static double readDouble(JsonNode n) {
+    return n.isTextual() ? Double.parseDouble(n.textValue()) : n.doubleValue();
+  }
+
+  private static float readFloat(JsonNode n) {
+    return n.isTextual() ? Float.parseFloat(n.textValue()) : Float.parseFloat(n.asText());
+  }
+
+  private static char readChar(String s) {
+    if (s.length() != 1) {
+      throw new CodecException("'" + s + "' is not one character");
+    }
+    return s.charAt(0);
+  }
+
+  /** How the fields of a record or of a class with a no-argument constructor are set and got. */
+  private record Shape(List<Member> members, Function<Object[], Object> factory) {
+    Object create(Object[] values) {
+      return factory.apply(values);
+    }
+
+    static Shape of(Class<?> type) {
+      if (type.isInterface() || Modifier.isAbstract(type.getModifiers())) {
+        throw new CodecException(type.getName() + " is abstract");
+      }
+      return type.isRecord() ? ofRecord(type) : ofFields(type);
+    }
+
+    private static Shape ofRecord(Class<?> type) {
+      RecordComponent[] components = type.getRecordComponents();
+      List<Member> members = new ArrayList<>();
+      Class<?>[] types = new Class<?>[components.length];
+      for (int i = 0; i < components.length; i++) {
+        RecordComponent c = components[i];
+        types[i] = c.getType();
+        var accessor = c.getAccessor();
+        accessor.setAccessible(true);
+        members.add(new Member(c.getName(), c.getType(), accessor::invoke, null));
+      }
+      Constructor<?> constructor;
+      try {
+        constructor = type.getDeclaredConstructor(types);
+        constructor.setAccessible(true);
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        throw new CodecException("record " + type.getName() + " has no canonical constructor", e);
+      }
+      return new Shape(List.copyOf(members), values -> construct(constructor, values));
+    }
+
+    private static Shape ofFields(Class<?> type) {
+      Constructor<?> constructor;
+      try {
+        constructor = type.getDeclaredConstructor();
+        constructor.setAccessible(true);
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        throw new CodecException(
+            type.getName() + " needs a no-argument constructor (or must be a record) to be stored",
+            e);
+      }
+      List<Member> members = new ArrayList<>();
+      Set<String> names = new LinkedHashSet<>();
+      for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
+        for (Field field : c.getDeclaredFields()) {
+          int mods = field.getModifiers();
+          if (Modifier.isStatic(mods) || Modifier.isTransient(mods) || field.isSynthetic()) {
+            continue;
+          }
+          if (!names.add(field.getName())) {
+            throw new CodecException(
+                type.getName() + " has two fields named " + field.getName() + " in its hierarchy");
+          }
+          field.setAccessible(true);
+          members.add(new Member(field.getName(), field.getType(), field::get, field));
+        }
+      }
+      return new Shape(
+          List.copyOf(members),
+          values -> {
+            Object instance = construct(constructor, new Object[0]);
+            for (int i = 0; i < values.length; i++) {
+              members.get(i).set(instance, values[i]);
+            }
+            return instance;
+          });
+    }
+
+    private static Object construct(Constructor<?> constructor, Object[] values) {
+      try {
+        return constructor.newInstance(values);
+      } catch (InvocationTargetException e) {
+        throw new CodecException(
+            constructor.getDeclaringClass().getName()
+                + " rejected the stored values: "
+                + e.getCause(),
+            e.getCause());
+      } catch (ReflectiveOperationException | IllegalArgumentException e) {
+        throw new CodecException(
+            "cannot create a " + constructor.getDeclaringClass().getName() + ": " + e, e);
+      }
+    }
+
+    /** One stored field: its name, declared type and how to read and write it. */
+    record Member(String name, Class<?> type, Getter getter, @Nullable Field field) {
+      @Nullable Object get(Object instance) {
+        try {
+          return getter.get(instance);
+        } catch (ReflectiveOperationException e) {
+          throw new CodecException("cannot read " + name + ": " + e, e);
+        }
+      }
+
+      void set(Object instance, @Nullable Object value) {
+        try {
+          if (field != null) {
+            field.set(instance, value);
+          }
+        } catch (IllegalAccessException e) {
+          throw new CodecException("cannot set " + name + ": " + e, e);
+        }
+      }
+
+      @Nullable Object absentValue() {
+        if (type.isPrimitive()) {
+          throw new CodecException("the stored value has no " + name);
+        }
+        return null;
+      }
+
+      @Nullable Object check(@Nullable Object value) {
+        if (value == null) {
+          return absentValue();
+        }
+        Class<?> boxed =
+            type.isPrimitive() ? Array.get(Array.newInstance(type, 1), 0).getClass() : type;
+        if (!boxed.isInstance(value)) {
+          throw new CodecException(
+              "the stored "
+                  + name
+                  + " is a "
+                  + value.getClass().getName()
+                  + ", not a "
+                  + type.getName());
+        }
+        return value;
+      }
+    }
+
+    @FunctionalInterface
+    interface Getter {
+      @Nullable Object get(Object instance) throws ReflectiveOperationException;
+    }
+  }
+}
