@@ -5,8 +5,8 @@ import org.eclipse.jetty.session.SessionData;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Jetty's session data with the pgsession record it was read from (or last written as) attached,
- * so that a save compares against what was read and writes only what a request changed.
+ * Jetty's session data with the pgsession record it was read from (or last written as) attached, so
+ * that a save compares against what was read and writes only what a request changed.
  */
 final class PgSessionData extends SessionData {
   private static final long serialVersionUID = 1L;
@@ -28,8 +28,8 @@ final class PgSessionData extends SessionData {
   }
 
   /**
-   * Jetty changes the id of the data in place when it renews a session id, and then deletes the
-   * old id and stores the new one. Telling the store first lets it move the row in one statement
+   * Jetty changes the id of the data in place when it renews a session id, and then deletes the old
+   * id and stores the new one. Telling the store first lets it move the row in one statement
    * instead.
    */
   @Override

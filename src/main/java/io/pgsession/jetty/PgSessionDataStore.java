@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * The data carries the record it was read from, and {@link PgSessionStore#save} writes nothing when
  * the attributes and the interval are unchanged, or only {@code expire} once {@code touchFraction}
  * of the interval has passed. Changes made to a mutable attribute value in place are seen too,
- * since the encoded values are compared. Jetty's {@code savePeriodSec}, when set, throttles further.
+ * since the encoded values are compared. Jetty's {@code savePeriodSec}, when set, throttles
+ * further.
  *
  * <p>Id changes ({@code HttpServletRequest.changeSessionId}) move the row in one statement and keep
  * the data. Expiry: the stored rows of this context whose {@code expire} has passed are claimed by
@@ -47,8 +48,10 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
 
   private final PgSessionConfig config;
   private final SharedResources resources;
+
   /** Sessions whose id Jetty is changing, by their old id, until Jetty deletes the old id. */
   private final Map<String, PgSessionData> renaming = new ConcurrentHashMap<>();
+
   /** Expired sessions this node took from the table, by id, until Jetty has invalidated them. */
   private final Map<String, SessionRecord> claimed = new ConcurrentHashMap<>();
 
@@ -196,8 +199,7 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
     long minAgeSeconds = Math.max(0, (System.currentTimeMillis() - before) / 1000);
     Set<String> expired = new HashSet<>();
     try {
-      List<String> sids =
-          store().expiredIds(contextPath, minAgeSeconds, config.reaperBatchSize());
+      List<String> sids = store().expiredIds(contextPath, minAgeSeconds, config.reaperBatchSize());
       for (String sid : sids) {
         if (sid.startsWith(prefix) && claim(sid.substring(prefix.length()))) {
           expired.add(sid.substring(prefix.length()));

@@ -305,7 +305,9 @@ public final class PgSessionDataStoreFactory extends AbstractSessionDataStoreFac
       throw invalid(
           "dataSourceJndiName",
           name,
-          "names a " + (found == null ? "null" : found.getClass().getName()) + ", not a DataSource");
+          "names a "
+              + (found == null ? "null" : found.getClass().getName())
+              + ", not a DataSource");
     } catch (NamingException e) {
       throw new PgSessionException(
           "configure",
