@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.pgsession.PgDataSources;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -72,7 +73,21 @@ final class DemoDatabase implements AutoCloseable {
         .start();
   }
 
+  /**
+   * {@code target/demo-postgres} of the project, found from where the demo's classes are (in {@code
+   * target/test-classes}), so that it does not depend on the directory Maven runs in.
+   */
   static Path dataDirectory() {
+    try {
+      Path classes =
+          Path.of(DemoDatabase.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      Path target = classes.getParent();
+      if (target != null && target.getFileName().toString().equals("target")) {
+        return target.resolve("demo-postgres");
+      }
+    } catch (URISyntaxException | RuntimeException e) {
+      // not run from a Maven build directory; fall back to the working directory
+    }
     return Path.of("target", "demo-postgres").toAbsolutePath();
   }
 
