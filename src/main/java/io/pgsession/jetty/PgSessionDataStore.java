@@ -134,10 +134,12 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
   public void doStore(String id, SessionData data, long lastSaveTime) {
     PgSessionData pg = data instanceof PgSessionData p ? p : null;
     SessionRecord record = recordFor(id, data, pg);
-    PgSessionStore.SaveOutcome outcome = store().save(record);
     if (pg != null) {
+      // Attached before the save: a save that stores some attributes and then reports one it
+      // could not store has still moved the record's baseline.
       pg.record = record;
     }
+    PgSessionStore.SaveOutcome outcome = store().save(record);
     if (outcome == PgSessionStore.SaveOutcome.MERGED) {
       // Another node changed the session meanwhile; keep this copy in step with the row.
       data.clearAllAttributes();

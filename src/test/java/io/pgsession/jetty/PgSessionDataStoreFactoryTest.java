@@ -15,6 +15,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.session.DefaultSessionCacheFactory;
+import org.eclipse.jetty.session.SessionCache;
 import org.eclipse.jetty.util.resource.ResourceFactory;
 import org.eclipse.jetty.xml.XmlConfiguration;
 import org.junit.jupiter.api.Test;
@@ -140,5 +142,23 @@ class PgSessionDataStoreFactoryTest {
     assertThat(factory.config().allowedPackages()).isEqualTo(List.of("com.example.web"));
     assertThat(factory.config().touchFraction()).isEqualTo(0.25);
     assertThat(factory.config().createTable()).isTrue();
+  }
+
+  @Test
+  void jettyXmlExampleInTheDocsConfiguresTheCacheAndTheFactory() throws Exception {
+    Server server = new Server();
+
+    try (ResourceFactory.Closeable resources = ResourceFactory.closeable()) {
+      XmlConfiguration configuration =
+          new XmlConfiguration(resources.newResource(Path.of("docs/jetty-pgsession.xml")));
+      configuration.getProperties().put("pgsession.jdbcUrl", pg.jdbcUrl());
+      configuration.configure(server);
+    }
+    DefaultSessionCacheFactory caches = server.getBean(DefaultSessionCacheFactory.class);
+    PgSessionDataStoreFactory factory = server.getBean(PgSessionDataStoreFactory.class);
+
+    assertThat(caches.getEvictionPolicy()).isEqualTo(SessionCache.EVICT_ON_SESSION_EXIT);
+    assertThat(caches.isFlushOnResponseCommit()).isTrue();
+    assertThat(factory.config().allowedPackages()).containsExactly("com.example.web");
   }
 }
