@@ -93,6 +93,7 @@ class AttributeValuesTest {
         Arguments.of("LocalDate", LocalDate.of(2024, 2, 29)),
         Arguments.of("java.util.Date", new java.util.Date(1_700_000_000_123L)),
         Arguments.of("enum", Level.LOW),
+        Arguments.of("String holding NUL and a surrogate pair", "a\u0000b\uD83D\uDE00"),
         Arguments.of("Map with an @t key", new LinkedHashMap<>(Map.of("@t", "not a type", "v", 1))),
         Arguments.of("list holding a map with an @t key", listOf(mapOf("@t", "java.util.UUID"))));
   }
@@ -160,7 +161,22 @@ class AttributeValuesTest {
     assertThatThrownBy(() -> saved(Map.of("levels", EnumSet.of(Level.LOW))))
         .isInstanceOf(PgSessionException.class)
         .hasMessageContaining("'levels'")
-        .hasMessageContaining("EnumSet");
+        .hasMessageContaining("EnumSet")
+        .hasMessageNotContaining("allowedPackages");
+  }
+
+  @Test
+  void attributeNameWithAnUnpairedSurrogateFailsAndTheOthersAreSaved() {
+    String sid = newSid();
+    SessionRecord record = new SessionRecord(sid, System.currentTimeMillis(), 600);
+    record.attributes().put("ok", 1);
+    record.attributes().put("bad\uDC00name", 2);
+
+    assertThatThrownBy(() -> store.save(record))
+        .isInstanceOf(PgSessionException.class)
+        .hasMessageContaining("surrogate");
+
+    assertThat(store.load(sid).attributes()).containsOnlyKeys("ok");
   }
 
   @Test
