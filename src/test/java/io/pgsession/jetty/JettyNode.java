@@ -117,11 +117,15 @@ final class JettyNode implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() {
     if (server.isStarted()) {
       awaitIdle();
     }
-    server.stop();
+    try {
+      server.stop();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot stop Jetty", e);
+    }
   }
 
   /** Counts requests in flight until their stream, and so their session, is complete. */
