@@ -22,7 +22,14 @@ public final class CounterServlet extends HttpServlet {
     if (req.getParameter("maxInactive") != null) {
       session.setMaxInactiveInterval(Integer.parseInt(req.getParameter("maxInactive")));
     }
+    StringBuilder body = new StringBuilder("visits=" + next + " id=" + session.getId());
+    String show = req.getParameter("show");
+    if (show != null) {
+      Object value = session.getAttribute(show);
+      body.append(' ').append(show).append('=');
+      body.append(value == null ? "null" : value.getClass().getName() + ":" + value);
+    }
     resp.setContentType("text/plain");
-    resp.getWriter().print("visits=" + next + " id=" + session.getId());
+    resp.getWriter().print(body);
   }
 }
