@@ -67,8 +67,7 @@ public final class Visitor {
       lastAnswer = response.body();
       Matcher m = BODY.matcher(response.body());
       if (!m.find()) {
-        throw new AssertionError(
-            "unexpected answer from " + server.name() + ": " + response.body());
+        throw new AssertionError("unexpected answer from " + server + ": " + response.body());
       }
       sessionId = m.group(2);
       return Integer.parseInt(m.group(1));
