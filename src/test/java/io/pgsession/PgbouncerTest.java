@@ -17,6 +17,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -33,8 +34,14 @@ class PgbouncerTest {
 
   @BeforeAll
   static void startPgbouncer() {
+    if (Pgbouncer.isInstalled()) {
+      bouncer = Pgbouncer.start(pg.server());
+    }
+  }
+
+  @BeforeEach
+  void requirePgbouncer() {
     Pgbouncer.assumeInstalled();
-    bouncer = Pgbouncer.start(pg.server());
   }
 
   @AfterAll

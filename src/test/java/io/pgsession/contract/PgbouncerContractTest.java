@@ -4,25 +4,17 @@ import io.pgsession.testing.Pgbouncer;
 import io.pgsession.testing.PgbouncerRoute;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 
 /**
  * The contract, run on the core store through pgbouncer in transaction pooling mode, with the
  * driver settings that mode needs ({@link Pgbouncer#JDBC_PARAMETERS}).
  */
 class PgbouncerContractTest extends CoreStoreContractTest {
-  private static PgbouncerRoute route;
-
-  @BeforeAll
-  static void startPgbouncer() {
-    route = PgbouncerRoute.start(pg);
-  }
+  private static final PgbouncerRoute route = new PgbouncerRoute(pg);
 
   @AfterAll
   static void stopPgbouncer() {
-    if (route != null) {
-      route.close();
-    }
+    route.close();
   }
 
   @Override

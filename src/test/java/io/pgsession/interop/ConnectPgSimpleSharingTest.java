@@ -32,7 +32,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -72,8 +71,8 @@ class ConnectPgSimpleSharingTest {
         new Zones("UTC", "Asia/Kathmandu", "America/Adak"));
   }
 
-  @BeforeAll
-  static void nodeIsInstalled() {
+  @BeforeEach
+  void nodeIsInstalled() {
     NodeApp.assumeNodeAvailable();
     NodeApp.installDependencies();
   }

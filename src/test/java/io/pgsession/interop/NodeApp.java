@@ -44,6 +44,7 @@ final class NodeApp implements AutoCloseable {
   private static final Pattern LISTENING = Pattern.compile("listening on (\\d+)");
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final AtomicInteger RUNS = new AtomicInteger();
+  private static @Nullable Boolean nodeAvailable;
 
   private final Process process;
   private final Path log;
@@ -57,14 +58,26 @@ final class NodeApp implements AutoCloseable {
     this.base = URI.create("http://127.0.0.1:" + port);
   }
 
-  /** Skips the calling test, with the reason, when node or npm cannot be run. */
+  /** Whether node can be run. */
+  static synchronized boolean nodeAvailable() {
+    if (nodeAvailable == null) {
+      nodeAvailable = run(List.of("node", "--version"), Duration.ofSeconds(20)).succeeded();
+    }
+    return nodeAvailable;
+  }
+
+  /**
+   * Skips the calling test, with the reason, when node or npm cannot be run. Call it from a test or
+   * {@code @BeforeEach}: Surefire does not report tests skipped from {@code @BeforeAll}.
+   */
   static void assumeNodeAvailable() {
     Assumptions.assumeTrue(
-        run(List.of("node", "--version"), Duration.ofSeconds(20)).succeeded(),
+        nodeAvailable(),
         "node is not on the PATH: the tests sharing the session table with connect-pg-simple need"
             + " Node.js 18 or later and npm (CI installs them)");
     Assumptions.assumeTrue(
-        run(List.of("npm", "--version"), Duration.ofSeconds(20)).succeeded(),
+        Files.isDirectory(DIR.resolve("node_modules").resolve("connect-pg-simple"))
+            || run(List.of("npm", "--version"), Duration.ofSeconds(20)).succeeded(),
         "npm is not on the PATH: it installs express-session and connect-pg-simple for the tests"
             + " sharing the session table with Node");
   }

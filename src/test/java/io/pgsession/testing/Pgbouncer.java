@@ -47,10 +47,18 @@ public final class Pgbouncer implements AutoCloseable {
     this.port = port;
   }
 
-  /** Skips the calling test, with the reason, when no pgbouncer binary is installed. */
+  /** Whether a pgbouncer binary is installed. */
+  public static boolean isInstalled() {
+    return binary() != null;
+  }
+
+  /**
+   * Skips the calling test, with the reason, when no pgbouncer binary is installed. Call it from a
+   * test or {@code @BeforeEach}: Surefire does not report tests skipped from {@code @BeforeAll}.
+   */
   public static void assumeInstalled() {
     Assumptions.assumeTrue(
-        binary() != null,
+        isInstalled(),
         "pgbouncer is not installed (Debian: apt-get install -y pgbouncer); the tests through"
             + " pgbouncer are skipped. CI installs it.");
   }
