@@ -124,6 +124,22 @@ public final class SessionRecord {
     return baseline == null ? 0 : baseline.version();
   }
 
+  /**
+   * A copy of this record under another row key, keeping what was read, as the row stands after
+   * {@link PgSessionStore#changeId}. The copy shares no state with this record.
+   */
+  public SessionRecord withSid(String newSid) {
+    SessionRecord copy = new SessionRecord(newSid, created, maxInactiveSeconds);
+    copy.accessed = accessed;
+    copy.lastAccessed = lastAccessed;
+    copy.expiry = expiry;
+    copy.context = context;
+    copy.lastNode = lastNode;
+    copy.attributes.putAll(attributes);
+    copy.baseline = baseline;
+    return copy;
+  }
+
   public boolean isExpiredAt(long millis) {
     return expiry > 0 && expiry <= millis;
   }
