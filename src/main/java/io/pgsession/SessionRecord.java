@@ -125,17 +125,13 @@ public final class SessionRecord {
   }
 
   /**
-   * A copy of this record under another row key, keeping what was read, as the row stands after
-   * {@link PgSessionStore#changeId}. The copy shares no state with this record.
+   * A copy of this record under another row key, keeping what was read, for after {@link
+   * PgSessionStore#changeId} moved the row: a save of the copy then writes only what changed.
    */
   public SessionRecord withSid(String newSid) {
     SessionRecord copy = new SessionRecord(newSid, created, maxInactiveSeconds);
-    copy.accessed = accessed;
-    copy.lastAccessed = lastAccessed;
-    copy.expiry = expiry;
-    copy.context = context;
-    copy.lastNode = lastNode;
-    copy.attributes.putAll(attributes);
+    copy.accessed(accessed).lastAccessed(lastAccessed).expiry(expiry).context(context);
+    copy.lastNode(lastNode).attributes().putAll(attributes);
     copy.baseline = baseline;
     return copy;
   }
