@@ -2,6 +2,7 @@ package io.pgsession.tomcat;
 
 import io.pgsession.SessionRecord;
 import java.util.Map;
+import org.apache.catalina.authenticator.Constants;
 import org.apache.catalina.session.StandardSession;
 import org.jspecify.annotations.Nullable;
 
@@ -71,6 +72,19 @@ final class PgSession extends StandardSession {
   /** The attributes as they are now; a live view, not a copy. */
   Map<String, Object> attributeMap() {
     return attributes;
+  }
+
+  /**
+   * Saves at once when FORM login records its saved request or expected session id: Tomcat then
+   * forwards to the login page on the connector's own response, which it completes before the
+   * request returns to the manager's valve, and the login form may be posted to another node.
+   */
+  @Override
+  public void setNote(String name, Object value) {
+    super.setNote(name, value);
+    if (name.equals(Constants.FORM_REQUEST_NOTE) || name.equals(Constants.SESSION_ID_NOTE)) {
+      owner.saveNow(this);
+    }
   }
 
   /**

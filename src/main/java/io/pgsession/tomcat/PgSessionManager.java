@@ -340,6 +340,13 @@ public final class PgSessionManager extends ManagerBase {
     finish(scope);
   }
 
+  /** Saves a session in the middle of its request, for state the response may not wait for. */
+  void saveNow(PgSession session) {
+    if (started != null && currentScope.get() != null) {
+      save(session);
+    }
+  }
+
   private void save(PgSession session) {
     if (!session.isValidNow()) {
       return;
