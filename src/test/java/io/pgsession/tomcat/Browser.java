@@ -31,8 +31,13 @@ final class Browser {
 
   record Answer(int status, String body, @Nullable String location) {}
 
+  /** A server a browser can send requests to. */
+  interface Target {
+    String url(String path);
+  }
+
   /** GETs {@code path} (with its query) from {@code node}; returns the body of a 200. */
-  String get(TestNode node, String path) {
+  String get(Target node, String path) {
     Answer a = send(node, path, null);
     if (a.status() != 200) {
       throw new AssertionError("GET " + path + " answered " + a.status() + ": " + a.body());
@@ -40,7 +45,7 @@ final class Browser {
     return a.body();
   }
 
-  Answer send(TestNode node, String path, @Nullable Map<String, String> form) {
+  Answer send(Target node, String path, @Nullable Map<String, String> form) {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create(node.url(path))).timeout(Duration.ofSeconds(10));
     if (!cookies.isEmpty()) {

@@ -25,7 +25,7 @@ import org.apache.tomcat.util.descriptor.web.SecurityConstraint;
  * /app} (FORM login for {@code /secure/*}) and {@code /basic} (BASIC login), each with its own
  * {@link PgSessionManager} on the given data source.
  */
-final class TestNode implements AutoCloseable {
+final class TestNode implements AutoCloseable, Browser.Target {
   private static final AtomicInteger NODES = new AtomicInteger();
 
   final String route;
@@ -95,7 +95,8 @@ final class TestNode implements AutoCloseable {
     return this;
   }
 
-  String url(String path) {
+  @Override
+  public String url(String path) {
     return "http://127.0.0.1:" + tomcat.getConnector().getLocalPort() + path;
   }
 
