@@ -1,5 +1,6 @@
 package io.pgsession.tomcat;
 
+import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -10,6 +11,7 @@ import jakarta.servlet.http.HttpSessionBindingListener;
 import jakarta.servlet.http.HttpSessionEvent;
 import jakarta.servlet.http.HttpSessionListener;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.security.Principal;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -92,6 +94,10 @@ final class TestApp {
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
       String path = req.getServletPath() + (req.getPathInfo() == null ? "" : req.getPathInfo());
+      if (path.equals("/async-set")) {
+        setOnAnotherThread(req, resp);
+        return;
+      }
       resp.setContentType("text/plain");
       resp.getWriter().print(answer(path, req));
     }
@@ -133,6 +139,22 @@ final class TestApp {
         case "/secure/whoami" -> req.getRemoteUser() + " " + req.isUserInRole("user");
         default -> "unknown " + path;
       };
+    }
+
+    /** Sets an attribute from an async thread, then completes the request. */
+    private static void setOnAnotherThread(HttpServletRequest req, HttpServletResponse resp) {
+      AsyncContext async = req.startAsync();
+      async.start(
+          () -> {
+            req.getSession().setAttribute(name(req), req.getParameter("value"));
+            try {
+              resp.setContentType("text/plain");
+              resp.getWriter().print("ok");
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+            async.complete();
+          });
     }
 
     private static String name(HttpServletRequest req) {

@@ -82,7 +82,7 @@ final class TestNode implements AutoCloseable, Browser.Target {
           }
         });
     ctx.addServletContainerInitializer((classes, sc) -> sc.addListener(listener), null);
-    Tomcat.addServlet(ctx, "app", new TestApp.Servlet());
+    Tomcat.addServlet(ctx, "app", new TestApp.Servlet()).setAsyncSupported(true);
     ctx.addServletMappingDecoded("/", "app");
   }
 

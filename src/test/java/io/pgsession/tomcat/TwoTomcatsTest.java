@@ -52,6 +52,18 @@ class TwoTomcatsTest {
   }
 
   @Test
+  void asynchronousRequestIsSavedWhenItCompletes() {
+    Browser browser = new Browser();
+    browser.get(a, "/app/set?name=x&value=before");
+
+    String answer = browser.get(a, "/app/async-set?name=x&value=after");
+    String onB = browser.get(b, "/app/get?name=x");
+
+    assertThat(answer).isEqualTo("ok");
+    assertThat(onB).isEqualTo("after");
+  }
+
+  @Test
   void sessionIdCarriesTheCreatingNodesRouteAndEveryNodeFindsIt() {
     Browser browser = new Browser();
     browser.get(a, "/app/set?name=x&value=from-a");
