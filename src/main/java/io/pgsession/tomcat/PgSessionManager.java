@@ -32,10 +32,13 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>Each request reads its session from the table once, when it first asks for it, and works on
- *       its own copy; no copy outlives the request. A valve the manager places at the front of the
- *       context's pipeline saves what the request changed when the request ends, before the
- *       response is completed. A request that changed nothing writes nothing, except a touch of the
- *       expiry once {@code touchFraction} of the interval has passed.
+ *       its own copy; no copy outlives the request. A valve the manager adds to the context's
+ *       pipeline when the context starts (after valves declared in context.xml, before the
+ *       authenticator) saves what the request changed when the request ends, before the response is
+ *       completed; FORM login's state is saved as soon as it is set, because Tomcat completes the
+ *       login page's response inside the authenticator. A request that changed nothing writes
+ *       nothing, except a touch of the expiry once {@code touchFraction} of the interval has
+ *       passed.
  *   <li>The row key is the context's prefix ({@code ""} for the root context, else the context path
  *       and {@code "/"}; attribute {@code sidPrefix}) and the session id without its {@code
  *       .jvmRoute} suffix (anything from the first dot on).
@@ -50,7 +53,10 @@ import org.slf4j.LoggerFactory;
  * that requests on this node are using right now, not the table; two concurrent requests of one
  * session on the same node each work on their own copy, and their changes are merged attribute by
  * attribute when they are saved; sessions created outside a request of this context (a
- * cross-context dispatch) are not saved.
+ * cross-context dispatch) are not saved; a valve declared in context.xml that uses the session
+ * works on a copy of its own that is not saved; the SingleSignOn valve's session tracking is not
+ * shared between nodes. With parallel deployment all versions of a context path share its sessions,
+ * and a request with a session goes to the newest version.
  */
 public final class PgSessionManager extends ManagerBase {
   private static final Logger log = LoggerFactory.getLogger(PgSessionManager.class);
