@@ -55,8 +55,9 @@ import org.slf4j.LoggerFactory;
  * attribute when they are saved; sessions created outside a request of this context (a
  * cross-context dispatch) are not saved; a valve declared in context.xml that uses the session
  * works on a copy of its own that is not saved; the SingleSignOn valve's session tracking is not
- * shared between nodes. With parallel deployment all versions of a context path share its sessions,
- * and a request with a session goes to the newest version.
+ * shared between nodes. With parallel deployment all versions of a context path share its sessions
+ * (they have one prefix); as each counts only its requests in flight, the shared table does not
+ * keep an old version from being undeployed.
  */
 public final class PgSessionManager extends ManagerBase {
   private static final Logger log = LoggerFactory.getLogger(PgSessionManager.class);
