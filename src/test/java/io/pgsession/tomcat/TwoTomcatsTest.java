@@ -2,6 +2,7 @@ package io.pgsession.tomcat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgsession.testing.CountingDataSource;
 import io.pgsession.testing.PostgresExtension;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -27,8 +28,8 @@ class TwoTomcatsTest {
 
   @BeforeAll
   static void startNodes() {
-    countingA = new CountingDataSource(pg.dataSource());
-    countingB = new CountingDataSource(pg.dataSource());
+    countingA = CountingDataSource.wrap(pg.dataSource());
+    countingB = CountingDataSource.wrap(pg.dataSource());
     a = new TestNode("a", countingA.dataSource()).start();
     b = new TestNode("b", countingB.dataSource()).start();
   }
@@ -259,7 +260,7 @@ class TwoTomcatsTest {
     String value = browser.get(b, "/app/get?name=x");
 
     assertThat(value).isEqualTo("1");
-    assertThat(countingB.statements()).isOne();
+    assertThat(countingB.count()).isOne();
   }
 
   @Test
@@ -270,7 +271,7 @@ class TwoTomcatsTest {
 
     browser.get(b, "/app/set?name=x&value=2");
 
-    assertThat(countingB.statements()).isEqualTo(2);
+    assertThat(countingB.count()).isEqualTo(2);
   }
 
   @Test
