@@ -2,7 +2,10 @@ package io.pgsession.bench;
 
 import org.jspecify.annotations.Nullable;
 
-/** The figures of one benchmark cell: one store, workload, session shape and thread count. */
+/**
+ * The figures of one benchmark cell: one store, workload, session shape and thread count. {@code
+ * statements} and {@code clientCpuNanos} cover the measured operations only.
+ */
 record CellResult(
     String store,
     SessionShape shape,
@@ -13,6 +16,7 @@ record CellResult(
     long p50Nanos,
     long p99Nanos,
     long statements,
+    long clientCpuNanos,
     @Nullable String error) {
 
   double opsPerSecond() {
@@ -21,6 +25,13 @@ record CellResult(
 
   double statementsPerOperation() {
     return operations == 0 ? 0 : (double) statements / operations;
+  }
+
+  /**
+   * CPU time the benchmark threads spent per operation: the store's Java side, not the server's.
+   */
+  double clientCpuMicros() {
+    return operations == 0 ? 0 : clientCpuNanos / 1000.0 / operations;
   }
 
   boolean failed() {

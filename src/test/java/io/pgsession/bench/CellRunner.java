@@ -1,5 +1,7 @@
 package io.pgsession.bench;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,6 +24,7 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class CellRunner {
   private static final int DOOMED_PER_CELL = 24_000;
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
   private final StatementCounter counter;
   private final Duration warmUp;
@@ -55,7 +58,9 @@ final class CellRunner {
     run.execute(workers);
     List<String> after = new ArrayList<>();
     long[] all = new long[0];
+    long cpu = 0;
     for (Worker w : workers) {
+      cpu += w.cpuNanos();
       after.addAll(w.sessions);
       long[] mine = w.latencies();
       all = Arrays.copyOf(all, all.length + mine.length);
@@ -74,6 +79,7 @@ final class CellRunner {
             percentile(all, 0.50),
             percentile(all, 0.99),
             run.statements,
+            cpu,
             failure == null ? null : describe(failure));
     return new Outcome(result, after);
   }
@@ -180,6 +186,15 @@ final class CellRunner {
 
     private void measure(Worker w) throws Exception {
       long deadline = start + measure.toNanos();
+      long cpuBefore = THREADS.getCurrentThreadCpuTime();
+      try {
+        loop(w, deadline);
+      } finally {
+        w.addCpu(THREADS.getCurrentThreadCpuTime() - cpuBefore);
+      }
+    }
+
+    private void loop(Worker w, long deadline) throws Exception {
       while (!stop) {
         long before = System.nanoTime();
         if (before >= deadline) {

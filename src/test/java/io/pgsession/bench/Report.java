@@ -11,7 +11,16 @@ import java.util.Optional;
 /** The results of one run as a text table, Markdown and CSV, with the targets checked. */
 final class Report {
   private static final String[] HEADER = {
-    "shape", "workload", "threads", "store", "ops/s", "p50 µs", "p99 µs", "stmts/op", "× floor"
+    "shape",
+    "workload",
+    "threads",
+    "store",
+    "ops/s",
+    "p50 µs",
+    "p99 µs",
+    "stmts/op",
+    "cpu µs/op",
+    "× floor"
   };
 
   private final List<CellResult> results;
@@ -55,6 +64,7 @@ final class Report {
             fmt("%.0f", r.p50Nanos() / 1000.0),
             fmt("%.0f", r.p99Nanos() / 1000.0),
             fmt("%.2f", r.statementsPerOperation()),
+            fmt("%.0f", r.clientCpuMicros()),
             ratio
           });
     }
@@ -88,7 +98,7 @@ final class Report {
       sb.append(note).append("  \n");
     }
     sb.append('\n').append("| ").append(String.join(" | ", HEADER)).append(" |\n");
-    sb.append("|---|---|--:|---|--:|--:|--:|--:|--:|\n");
+    sb.append("|---|---|--:|---|--:|--:|--:|--:|--:|--:|\n");
     for (String[] row : rows()) {
       sb.append("| ").append(String.join(" | ", row)).append(" |\n");
     }
@@ -103,7 +113,7 @@ final class Report {
     StringBuilder sb =
         new StringBuilder(
             "shape,workload,threads,store,operations,seconds,ops_per_s,p50_us,p99_us,"
-                + "statements_per_op,ratio_to_floor,error\n");
+                + "statements_per_op,client_cpu_us_per_op,ratio_to_floor,error\n");
     for (CellResult r : results) {
       String ratio =
           floorOf(r).map(f -> fmt("%.3f", r.opsPerSecond() / f.opsPerSecond())).orElse("");
@@ -120,6 +130,7 @@ final class Report {
               fmt("%.1f", r.p50Nanos() / 1000.0),
               fmt("%.1f", r.p99Nanos() / 1000.0),
               fmt("%.3f", r.statementsPerOperation()),
+              fmt("%.1f", r.clientCpuMicros()),
               ratio,
               r.error() == null ? "" : quote(r.error())));
       sb.append('\n');

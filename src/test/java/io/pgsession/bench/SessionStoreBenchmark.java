@@ -193,7 +193,7 @@ public final class SessionStoreBenchmark {
   private static String line(CellResult r) {
     return String.format(
         Locale.ROOT,
-        "%-6s %-11s %d  %-28s %9.0f ops/s  p50 %6.0f µs  p99 %7.0f µs  %.2f stmts/op%s",
+        "%-6s %-11s %d  %-28s %9.0f ops/s  p50 %6.0f µs  p99 %7.0f µs  %.2f stmts/op  cpu %5.0f µs/op%s",
         r.shape().name().toLowerCase(Locale.ROOT),
         r.workload().label,
         r.threads(),
@@ -202,6 +202,7 @@ public final class SessionStoreBenchmark {
         r.p50Nanos() / 1000.0,
         r.p99Nanos() / 1000.0,
         r.statementsPerOperation(),
+        r.clientCpuMicros(),
         r.failed() ? "  FAILED " + r.error() : "");
   }
 }

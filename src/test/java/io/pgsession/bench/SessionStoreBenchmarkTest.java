@@ -73,18 +73,40 @@ class SessionStoreBenchmarkTest {
   void theReportIsWrittenAsMarkdownAndCsv() throws Exception {
     CellResult floor =
         new CellResult(
-            Stores.FLOOR, SessionShape.SMALL, Workload.CREATE, 1, 100, 1.0, 1000, 2000, 100, null);
+            Stores.FLOOR,
+            SessionShape.SMALL,
+            Workload.CREATE,
+            1,
+            100,
+            1.0,
+            1000,
+            2000,
+            100,
+            3_000_000,
+            null);
     CellResult other =
         new CellResult(
-            Stores.TOMCAT, SessionShape.SMALL, Workload.CREATE, 1, 50, 1.0, 1000, 2000, 100, null);
+            Stores.TOMCAT,
+            SessionShape.SMALL,
+            Workload.CREATE,
+            1,
+            50,
+            1.0,
+            1000,
+            2000,
+            100,
+            3_000_000,
+            null);
     Report report = new Report(List.of(floor, other), List.of("a note"));
 
     List<Path> files = report.write(Files.createTempDirectory("bench-report"));
 
     assertThat(Files.readString(files.get(0)))
         .contains(
-            "a note", "| small | create | 1 | Tomcat DataSourceStore | 50 | 1 | 2 | 2.00 | 0.50 |");
+            "a note",
+            "| small | create | 1 | Tomcat DataSourceStore | 50 | 1 | 2 | 2.00 | 60 | 0.50 |");
     assertThat(Files.readString(files.get(1)))
-        .contains("small,create,1,\"Tomcat DataSourceStore\",50,1.000,50.0,1.0,2.0,2.000,0.500,");
+        .contains(
+            "small,create,1,\"Tomcat DataSourceStore\",50,1.000,50.0,1.0,2.0,2.000,60.0,0.500,");
   }
 }

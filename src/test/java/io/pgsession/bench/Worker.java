@@ -23,6 +23,7 @@ final class Worker {
   private final long laterStep;
   private long[] latencies = new long[1 << 14];
   private int recorded;
+  private long cpuNanos;
   private long counter;
 
   Worker(
@@ -69,6 +70,14 @@ final class Worker {
     latencies[recorded++] = nanos;
   }
 
+  void addCpu(long nanos) {
+    cpuNanos += nanos;
+  }
+
+  long cpuNanos() {
+    return cpuNanos;
+  }
+
   int recorded() {
     return recorded;
   }
@@ -79,5 +88,6 @@ final class Worker {
 
   void forgetLatencies() {
     recorded = 0;
+    cpuNanos = 0;
   }
 }
