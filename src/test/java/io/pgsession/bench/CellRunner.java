@@ -10,7 +10,6 @@ import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -18,25 +17,23 @@ import java.util.concurrent.atomic.AtomicReference;
  * workload for the measured time, recording each operation's latency in nanoseconds. Statements are
  * counted between the common start and the common end only.
  *
- * <p>The invalidate workload needs sessions to destroy: after the warm-up each thread creates, off
- * the clock, about one and a half times as many as its warm-up rate says it will get through, and
- * the cell ends early (the elapsed time counting only until then) if a thread runs out.
+ * <p>The invalidate and touch-only workloads use up one session per operation: after the warm-up
+ * each thread creates, off the clock, about one and a half times as many as its warm-up rate says
+ * it will get through, and the cell ends early (the elapsed time counting only until then) if a
+ * thread runs out.
  */
 final class CellRunner {
-  private static final int DOOMED_PER_CELL = 24_000;
+  private static final int PREPARED_PER_CELL = 24_000;
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
   private final StatementCounter counter;
   private final Duration warmUp;
   private final Duration measure;
-  private final AtomicLong laterClock = new AtomicLong(System.currentTimeMillis());
-  private final long laterStep;
 
-  CellRunner(StatementCounter counter, Duration warmUp, Duration measure, long laterStepMillis) {
+  CellRunner(StatementCounter counter, Duration warmUp, Duration measure) {
     this.counter = counter;
     this.warmUp = warmUp;
     this.measure = measure;
-    this.laterStep = laterStepMillis;
   }
 
   /** The result, and the sessions that exist afterwards (a mixed workload creates and deletes). */
@@ -53,7 +50,7 @@ final class CellRunner {
     for (int t = 0; t < threads; t++) {
       List<String> slice =
           sessions.subList(t * sessions.size() / threads, (t + 1) * sessions.size() / threads);
-      workers[t] = new Worker(t, slice, shape.attributes(), laterClock, laterStep);
+      workers[t] = new Worker(t, slice, shape.attributes());
     }
     run.execute(workers);
     List<String> after = new ArrayList<>();
@@ -172,15 +169,16 @@ final class CellRunner {
     }
 
     private void prepare(Worker w) throws Exception {
-      if (workload != Workload.INVALIDATE) {
+      if (workload.preparedAge() < 0) {
         return;
       }
       long spent = Arrays.stream(w.latencies()).sum();
       double perSecond = spent == 0 ? 1000 : w.recorded() / (spent / 1e9);
       long wanted = (long) (perSecond * measure.toMillis() / 1000.0 * 1.5) + 20;
-      long quota = Math.min(wanted, DOOMED_PER_CELL / threads);
+      long quota = Math.min(wanted, PREPARED_PER_CELL / threads);
       for (long i = 0; i < quota && !stop; i++) {
-        w.doomed.add(store.create(w.newId(), System.currentTimeMillis(), w.attributes));
+        long accessed = System.currentTimeMillis() - workload.preparedAge();
+        w.prepared.add(store.create(w.newId(), accessed, w.attributes));
       }
     }
 
@@ -200,7 +198,7 @@ final class CellRunner {
         if (before >= deadline) {
           return;
         }
-        if (workload == Workload.INVALIDATE && w.doomed.isEmpty()) {
+        if (workload.preparedAge() >= 0 && w.prepared.isEmpty()) {
           stop = true;
           return;
         }

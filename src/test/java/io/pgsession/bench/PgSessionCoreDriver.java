@@ -20,7 +20,10 @@ final class PgSessionCoreDriver implements StoreDriver<SessionRecord> {
   PgSessionCoreDriver(DataSource dataSource, int maxInactiveSeconds) {
     this.store =
         new PgSessionStore(
-            dataSource, PgSessionConfig.defaults(), PgSessionCoreDriver.class.getClassLoader());
+            dataSource,
+            // A table of its own, so that it can run beside the Jetty adapter.
+            PgSessionConfig.builder().table("session_core").build(),
+            PgSessionCoreDriver.class.getClassLoader());
     this.maxInactiveSeconds = maxInactiveSeconds;
   }
 

@@ -120,9 +120,7 @@ public final class SessionStoreBenchmark {
 
   private List<CellResult> runAll(List<StoreDriver<?>> stores, StatementCounter counter)
       throws Exception {
-    CellRunner runner =
-        new CellRunner(
-            counter, settings.warmUp(), settings.measure(), MAX_INACTIVE_SECONDS * 1000L);
+    CellRunner runner = new CellRunner(counter, settings.warmUp(), settings.measure());
     List<CellResult> results = new ArrayList<>();
     for (SessionShape shape : settings.shapes()) {
       Map<StoreDriver<?>, List<String>> sessions = populate(stores, shape);

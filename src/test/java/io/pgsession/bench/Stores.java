@@ -1,5 +1,7 @@
 package io.pgsession.bench;
 
+import io.pgsession.jetty.PgSessionDataStore;
+import io.pgsession.jetty.PgSessionDataStoreFactory;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -11,6 +13,7 @@ import org.eclipse.jetty.session.JDBCSessionDataStore;
 /** The stores compared, each configured as its documentation says for PostgreSQL. */
 final class Stores {
   static final String FLOOR = "floor (raw JDBC)";
+  static final String PGSESSION = "pgsession (Jetty adapter)";
   static final String PGSESSION_CORE = "pgsession (core)";
   static final String JETTY_JDBC = "Jetty JDBCSessionDataStore";
   static final String SPRING = "Spring Session JDBC";
@@ -28,7 +31,11 @@ final class Stores {
     if (wanted(FLOOR, only)) {
       stores.add(new FloorDriver(ds, maxInactiveSeconds));
     }
-    if (wanted(PGSESSION_CORE, only)) {
+    if (wanted(PGSESSION, only)) {
+      stores.add(pgsession(ds, maxInactiveSeconds));
+    }
+    // The core store without the adapter, on request only: it shows what the adapter costs.
+    if (!only.isEmpty() && wanted(PGSESSION_CORE, only)) {
       stores.add(new PgSessionCoreDriver(ds, maxInactiveSeconds));
     }
     if (wanted(JETTY_JDBC, only)) {
@@ -64,6 +71,24 @@ final class Stores {
         JETTY_JDBC, store, () -> truncate(ds, "jettysessions"), maxInactiveSeconds);
   }
 
+  /**
+   * pgsession as a Jetty user configures it: a {@link PgSessionDataStoreFactory} given the data
+   * source, everything else at its defaults (the reaper included).
+   */
+  static StoreDriver<?> pgsession(DataSource ds, int maxInactiveSeconds) throws Exception {
+    PgSessionDataStoreFactory factory = new PgSessionDataStoreFactory();
+    factory.setDataSource(ds);
+    PgSessionDataStore store = factory.getSessionDataStore(JettyStoreDriver.sessionManager());
+    return new JettyStoreDriver(
+        PGSESSION,
+        store,
+        () -> {
+          store.store().ensureTable();
+          truncate(ds, store.store().tableName());
+        },
+        maxInactiveSeconds);
+  }
+
   static void truncate(DataSource ds, String table) throws Exception {
     try (Connection c = ds.getConnection();
         Statement s = c.createStatement()) {
@@ -77,6 +102,6 @@ final class Stores {
         .map(CellResult::store)
         .filter(n -> n.startsWith("pgsession"))
         .findFirst()
-        .orElse(PGSESSION_CORE);
+        .orElse(PGSESSION);
   }
 }

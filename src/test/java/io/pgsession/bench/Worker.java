@@ -6,7 +6,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One benchmark thread's state: the sessions it owns (no two threads touch the same session, as
@@ -16,29 +15,23 @@ import java.util.concurrent.atomic.AtomicLong;
 final class Worker {
   final int index;
   final List<String> sessions;
-  final ArrayDeque<String> doomed = new ArrayDeque<>();
+
+  /** Sessions made for workloads that use one up per operation. */
+  final ArrayDeque<String> prepared = new ArrayDeque<>();
+
   final Map<String, Object> attributes;
   final SplittableRandom random;
-  private final AtomicLong laterClock;
-  private final long laterStep;
   private long[] latencies = new long[1 << 14];
   private int recorded;
   private long cpuNanos;
   private long counter;
 
-  Worker(
-      int index,
-      List<String> sessions,
-      Map<String, Object> attributes,
-      AtomicLong laterClock,
-      long laterStep) {
+  Worker(int index, List<String> sessions, Map<String, Object> attributes) {
     this.index = index;
     this.sessions = new ArrayList<>(sessions);
     this.attributes = attributes;
     // Seeded afresh for every cell, so that no two cells make the same session ids.
     this.random = new SplittableRandom();
-    this.laterClock = laterClock;
-    this.laterStep = laterStep;
   }
 
   /** A random session of this worker's. */
@@ -51,12 +44,13 @@ final class Worker {
     return String.format("%016x%016x", random.nextLong(), random.nextLong());
   }
 
-  /**
-   * A request time far enough past every earlier one that any store's touch window has passed: the
-   * harness's clock for touch-only requests, moving ahead of the wall clock.
-   */
-  long later() {
-    return laterClock.addAndGet(laterStep);
+  /** The next prepared session; the cell stops before they run out. */
+  String takePrepared() {
+    String id = prepared.poll();
+    if (id == null) {
+      throw new IllegalStateException("no prepared session left");
+    }
+    return id;
   }
 
   long nextValue() {
