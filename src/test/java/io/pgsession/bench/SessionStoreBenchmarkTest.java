@@ -57,7 +57,7 @@ class SessionStoreBenchmarkTest {
             List.of(1),
             List.of(SessionShape.LARGE),
             List.of(Workload.READ_ONLY),
-            List.of("floor", "pgsession"),
+            List.of("floor", "jetty adapter"),
             20,
             2,
             Path.of("target/benchmarks-smoke"));
