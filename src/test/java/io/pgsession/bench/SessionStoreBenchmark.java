@@ -21,8 +21,8 @@ import java.util.Map;
  * store in turn, so that drift in the machine's state touches all of them alike.
  *
  * <p>Run it with {@code mvn -q -Pbench test-compile exec:java}. System properties: {@code
- * bench.seconds} (measured seconds per cell, default 3), {@code bench.warmup} (warm-up seconds per
- * cell, default 1), {@code bench.threads} (default {@code 1,8}), {@code bench.shapes}, {@code
+ * bench.seconds} (measured seconds per cell, default 2.5), {@code bench.warmup} (warm-up seconds
+ * per cell, default 1), {@code bench.threads} (default {@code 1,8}), {@code bench.shapes}, {@code
  * bench.workloads} and {@code bench.stores} (comma-separated names or name parts; default all),
  * {@code bench.sessions} (sessions per store and shape, default 1600), {@code bench.pool} (pool
  * size, default 10), {@code bench.out} (default {@code target/benchmarks}). The database is the
@@ -49,7 +49,7 @@ public final class SessionStoreBenchmark {
     static Settings fromSystemProperties() {
       return new Settings(
           seconds("bench.warmup", "1"),
-          seconds("bench.seconds", "3"),
+          seconds("bench.seconds", "2.5"),
           list("bench.threads", "1,8").stream().map(Integer::valueOf).toList(),
           enums("bench.shapes", SessionShape.class),
           enums("bench.workloads", Workload.class),
