@@ -25,8 +25,9 @@ import java.util.Map;
  * per cell, default 1), {@code bench.threads} (default {@code 1,8}), {@code bench.shapes}, {@code
  * bench.workloads} and {@code bench.stores} (comma-separated names or name parts; default all),
  * {@code bench.sessions} (sessions per store and shape, default 1600), {@code bench.pool} (pool
- * size, default 10), {@code bench.out} (default {@code target/benchmarks}). The database is the
- * tests' one: {@code PGSESSION_TEST_URL} if set, else an embedded PostgreSQL.
+ * size, default 10), {@code bench.jdbc} (pgjdbc URL parameters to add, such as {@code
+ * prepareThreshold=1&binaryTransfer=false}), {@code bench.out} (default {@code target/benchmarks}).
+ * The database is the tests' one: {@code PGSESSION_TEST_URL} if set, else an embedded PostgreSQL.
  */
 public final class SessionStoreBenchmark {
   /** The inactivity interval of every session; its tenth is pgsession's touch window. */
@@ -44,6 +45,7 @@ public final class SessionStoreBenchmark {
       List<String> stores,
       int sessions,
       int poolSize,
+      String jdbcParameters,
       Path out) {
 
     static Settings fromSystemProperties() {
@@ -56,6 +58,7 @@ public final class SessionStoreBenchmark {
           list("bench.stores", ""),
           Integer.parseInt(System.getProperty("bench.sessions", "1600")),
           Integer.parseInt(System.getProperty("bench.pool", "10")),
+          System.getProperty("bench.jdbc", ""),
           Path.of(System.getProperty("bench.out", "target/benchmarks")));
     }
 
@@ -99,7 +102,7 @@ public final class SessionStoreBenchmark {
   /** Runs every cell on a fresh database of the test server. */
   Report run() throws Exception {
     PostgresServer server = PostgresServer.get();
-    String url = server.createDatabase("bench");
+    String url = withParameters(server.createDatabase("bench"), settings.jdbcParameters());
     PgDataSources.Settings pool =
         server.settings(url).withPool(settings.poolSize(), Duration.ofSeconds(30));
     try (HikariDataSource ds = PgDataSources.create(pool, "bench")) {
@@ -116,6 +119,14 @@ public final class SessionStoreBenchmark {
         }
       }
     }
+  }
+
+  /** The URL with pgjdbc parameters such as {@code prepareThreshold=1} added. */
+  static String withParameters(String url, String parameters) {
+    if (parameters.isBlank()) {
+      return url;
+    }
+    return url + (url.contains("?") ? "&" : "?") + parameters.strip();
   }
 
   private List<CellResult> runAll(List<StoreDriver<?>> stores, StatementCounter counter)
@@ -166,7 +177,7 @@ public final class SessionStoreBenchmark {
         String.format(
             Locale.ROOT,
             "PostgreSQL %s (%s), HikariCP pool of %d shared by all stores, %d sessions per store"
-                + " and shape, %s warm-up + %s measured per cell, %d cores, Java %s",
+                + " and shape, %s warm-up + %s measured per cell, %d cores, Java %s%s",
             serverVersion(ds),
             server.kind(),
             settings.poolSize(),
@@ -174,7 +185,8 @@ public final class SessionStoreBenchmark {
             settings.warmUp(),
             settings.measure(),
             Runtime.getRuntime().availableProcessors(),
-            System.getProperty("java.version")));
+            System.getProperty("java.version"),
+            settings.jdbcParameters().isBlank() ? "" : ", pgjdbc " + settings.jdbcParameters()));
     notes.add("Stores: " + stores.stream().map(StoreDriver::name).toList());
     return notes;
   }

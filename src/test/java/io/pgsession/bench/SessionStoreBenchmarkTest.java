@@ -26,6 +26,7 @@ class SessionStoreBenchmarkTest {
             List.of(),
             40,
             4,
+            "",
             Path.of("target/benchmarks-smoke"));
 
     Report report = new SessionStoreBenchmark(settings).run();
@@ -60,6 +61,7 @@ class SessionStoreBenchmarkTest {
             List.of("floor", "jetty adapter"),
             20,
             2,
+            "prepareThreshold=1",
             Path.of("target/benchmarks-smoke"));
 
     Report report = new SessionStoreBenchmark(settings).run();
