@@ -7,8 +7,8 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.CharArrayWriter;
 import java.io.IOException;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -65,7 +65,9 @@ final class SessionDocument {
 
   /** One attribute value as JSON text; throws {@link CodecException} if it cannot be stored. */
   String encodeValue(@Nullable Object value) {
-    StringWriter out = new StringWriter(64);
+    // Not StringWriter: its StringBuffer copies char by char into a Latin-1 array, which costs
+    // more than the JSON generation itself for large values.
+    CharArrayWriter out = new CharArrayWriter(64);
     try (JsonGenerator g = factory.createGenerator(out)) {
       values.write(g, value);
     } catch (IOException e) {
@@ -85,7 +87,7 @@ final class SessionDocument {
 
   /** The whole document for a record whose attributes are already encoded. */
   String assemble(SessionRecord r, Map<String, String> attributeJson, long version) {
-    StringWriter out = new StringWriter(256 + attributeJson.size() * 32);
+    CharArrayWriter out = new CharArrayWriter(256 + attributeJson.size() * 32);
     try (JsonGenerator g = factory.createGenerator(out)) {
       g.writeStartObject();
       writeCookie(g, r);
