@@ -555,7 +555,7 @@ public final class PgSessionStore {
 
   private String describe(SQLException e) {
     String state = e.getSQLState();
-    if (state != null && state.startsWith("08")) {
+    if (SessionTable.isUnreachable(e)) {
       return "cannot reach the database (" + e.getMessage() + "); the request can be retried";
     }
     if ("42P01".equals(state)) {

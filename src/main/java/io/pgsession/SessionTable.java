@@ -129,8 +129,12 @@ final class SessionTable {
       try (Connection c = dataSource.getConnection()) {
         prepare(c);
       } catch (SQLException e) {
+        String reason =
+            isUnreachable(e)
+                ? "cannot reach the database (" + e.getMessage() + "); the request can be retried"
+                : e.getMessage();
         throw new PgSessionException(
-            "setup", null, "cannot check or create the table " + name + ": " + e.getMessage(), e);
+            "setup", null, "cannot check or create the table " + name + ": " + reason, e);
       }
       ready = true;
     }
@@ -177,6 +181,19 @@ final class SessionTable {
         return rs.getBoolean(1);
       }
     }
+  }
+
+  /**
+   * Whether the error means the server cannot be reached or is going away: a connection exception
+   * (SQLState class 08), or an administrator, crash or startup shutdown (57P01, 57P02, 57P03).
+   */
+  static boolean isUnreachable(SQLException e) {
+    String state = e.getSQLState();
+    return state != null
+        && (state.startsWith("08")
+            || state.equals("57P01")
+            || state.equals("57P02")
+            || state.equals("57P03"));
   }
 
   /** A stable 64-bit key for an advisory lock (FNV-1a over the text). */
