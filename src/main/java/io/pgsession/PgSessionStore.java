@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class PgSessionStore {
   private static final Logger log = LoggerFactory.getLogger(PgSessionStore.class);
-  private static final int MAX_SID_LENGTH = 1024;
+  private static final int MAX_SID_BYTES = 1024;
   private static final int MAX_MERGE_ATTEMPTS = 8;
   private static final int UNDECODABLE_MEMORY = 1024;
 
@@ -156,6 +156,7 @@ public final class PgSessionStore {
   }
 
   private void insert(SessionRecord record, Map<String, String> encoded) {
+    requireStorable("save", record.sid());
     String json = document.assemble(record, encoded, 1);
     checkSize(record.sid(), json);
     call(
@@ -581,21 +582,26 @@ public final class PgSessionStore {
   }
 
   /**
-   * Whether an id can be a row key at all: PostgreSQL text holds no NUL, a lone surrogate has no
-   * UTF-8 form, and a btree index entry must stay well under a page. Such ids cannot name a stored
-   * session, so lookups answer "absent" without asking the database.
+   * Whether an id can be a row key at all: PostgreSQL text holds no NUL, an unpaired surrogate has
+   * no UTF-8 form (the driver would store a different id), and a btree index entry must stay well
+   * under a third of a page, so the id is limited in UTF-8 bytes. Such ids cannot name a stored
+   * session, so lookups answer "absent" without asking the database and saves refuse them.
    */
   static boolean isStorable(String sid) {
-    if (sid.isEmpty() || sid.length() > MAX_SID_LENGTH) {
+    if (sid.isEmpty() || sid.length() > MAX_SID_BYTES) {
       return false;
     }
     for (int i = 0; i < sid.length(); i++) {
       char c = sid.charAt(i);
-      if (c == 0 || Character.isSurrogate(c)) {
+      if (Character.isHighSurrogate(c)
+          && i + 1 < sid.length()
+          && Character.isLowSurrogate(sid.charAt(i + 1))) {
+        i++;
+      } else if (c == 0 || Character.isSurrogate(c)) {
         return false;
       }
     }
-    return true;
+    return SessionDocument.utf8Length(sid) <= MAX_SID_BYTES;
   }
 
   private static void requireStorable(String operation, String sid) {
@@ -604,8 +610,9 @@ public final class PgSessionStore {
           operation,
           sid,
           "the id is empty, longer than "
-              + MAX_SID_LENGTH
-              + " characters, or holds NUL or surrogate characters");
+              + MAX_SID_BYTES
+              + " bytes in UTF-8, or holds NUL or unpaired surrogate characters, so it cannot be"
+              + " a session id; nothing was written");
     }
   }
 
