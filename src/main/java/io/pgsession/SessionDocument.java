@@ -206,9 +206,24 @@ final class SessionDocument {
         .context(meta != null ? meta.path("context").asText("/") : "/")
         .lastNode(meta != null && meta.hasNonNull("node") ? meta.get("node").asText() : null);
     r.attributes().putAll(attributes);
-    long version = meta == null ? 0 : meta.path("version").asLong(0);
+    long version = versionOf(meta);
     r.baseline = new SessionRecord.Baseline(version, expiry, maxInactive, raw);
     return r;
+  }
+
+  /**
+   * The row's version, which saves compare in SQL as {@code bigint}: anything but a whole number
+   * that fits would make every later save of the row fail, so such a row cannot be read.
+   */
+  private static long versionOf(@Nullable JsonNode meta) {
+    JsonNode version = meta == null ? null : meta.get("version");
+    if (version == null || version.isNull()) {
+      return 0;
+    }
+    if (!version.isIntegralNumber() || !version.canConvertToLong()) {
+      throw new CodecException("\"" + META + "\".version is not a whole number: " + version);
+    }
+    return version.longValue();
   }
 
   private static int maxInactiveOf(
