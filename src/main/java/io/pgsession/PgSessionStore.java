@@ -329,6 +329,7 @@ public final class PgSessionStore {
       String name = attribute.getKey();
       Object value = attribute.getValue();
       try {
+        ValueCodec.checkText(name);
         encoded.put(name, document.encodeValue(value));
       } catch (CodecException e) {
         failures.add(

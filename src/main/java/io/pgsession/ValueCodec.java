@@ -317,12 +317,20 @@ final class ValueCodec {
   }
 
   /**
-   * Refuses text that PostgreSQL's json type would reject or that would not survive UTF-8: an
-   * unpaired surrogate has no UTF-8 encoding at all.
+   * Refuses text that would not survive the table: an unpaired surrogate has no UTF-8 encoding at
+   * all, and although the json type accepts the escape {@code \u0000}, PostgreSQL's json operators
+   * ({@code ->}, {@code ->>}) fail on any document holding it (SQLState 22P05), which would break
+   * every later save of the session and every expiry query over the table.
    */
-  private static void checkText(String s) {
+  static void checkText(String s) {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
+      if (c == 0) {
+        throw new CodecException(
+            "it holds a NUL character (U+0000) at index "
+                + i
+                + ", which PostgreSQL's json functions cannot read");
+      }
       if (Character.isHighSurrogate(c)) {
         if (i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
           i++;
