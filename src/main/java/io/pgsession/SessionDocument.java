@@ -44,7 +44,14 @@ final class SessionDocument {
     this.values = values;
     this.factory =
         JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(200).build())
+            // Names and strings as long as the writer may write them (the size of a session is
+            // bounded by maxSessionBytes), so that whatever was saved can be read back.
+            .streamReadConstraints(
+                StreamReadConstraints.builder()
+                    .maxNestingDepth(200)
+                    .maxNameLength(Integer.MAX_VALUE)
+                    .maxStringLength(Integer.MAX_VALUE)
+                    .build())
             .build();
     this.mapper = new ObjectMapper(factory);
   }
