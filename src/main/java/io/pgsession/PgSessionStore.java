@@ -329,6 +329,7 @@ public final class PgSessionStore {
       String name = attribute.getKey();
       Object value = attribute.getValue();
       try {
+        // A name that UTF-8 cannot carry would reach the row altered, as a different attribute.
         ValueCodec.checkText(name);
         encoded.put(name, document.encodeValue(value));
       } catch (CodecException e) {

@@ -124,6 +124,18 @@ public final class SessionRecord {
     return baseline == null ? 0 : baseline.version();
   }
 
+  /**
+   * A copy of this record under another row key, keeping what was read, for after {@link
+   * PgSessionStore#changeId} moved the row: a save of the copy then writes only what changed.
+   */
+  public SessionRecord withSid(String newSid) {
+    SessionRecord copy = new SessionRecord(newSid, created, maxInactiveSeconds);
+    copy.accessed(accessed).lastAccessed(lastAccessed).expiry(expiry).context(context);
+    copy.lastNode(lastNode).attributes().putAll(attributes);
+    copy.baseline = baseline;
+    return copy;
+  }
+
   public boolean isExpiredAt(long millis) {
     return expiry > 0 && expiry <= millis;
   }

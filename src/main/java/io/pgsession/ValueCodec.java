@@ -398,6 +398,14 @@ final class ValueCodec {
       throw new CodecException(
           "anonymous, local, synthetic and lambda classes cannot be stored; use a named class");
     }
+    if (!allowlist.allows(type) && isJdkClass(type)) {
+      // The JDK cannot be put on the allowlist, so pointing at allowedPackages would mislead.
+      throw new CodecException(
+          "the JDK class "
+              + type.getName()
+              + " is not one of the types pgsession stores; copy the value into a supported"
+              + " type such as an ArrayList, LinkedHashSet, HashMap, TreeSet or an array");
+    }
     if (!allowlist.allows(type)) {
       throw new CodecException(
           "class "
@@ -405,6 +413,11 @@ final class ValueCodec {
               + " is not allowed; add its package to the allowedPackages setting");
     }
     return type.getName();
+  }
+
+  private static boolean isJdkClass(Class<?> type) {
+    String name = type.getName();
+    return name.startsWith("java.") || name.startsWith("javax.") || name.startsWith("jdk.");
   }
 
   // ---------------------------------------------------------------- reading

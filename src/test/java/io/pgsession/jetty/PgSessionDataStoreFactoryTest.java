@@ -1,0 +1,164 @@
+package io.pgsession.jetty;
+
+import static io.pgsession.jetty.JettyTestSupport.factory;
+import static io.pgsession.jetty.JettyTestSupport.strings;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.pgsession.PgSessionConfig;
+import io.pgsession.PgSessionException;
+import io.pgsession.testing.PostgresExtension;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.session.DefaultSessionCacheFactory;
+import org.eclipse.jetty.session.SessionCache;
+import org.eclipse.jetty.util.resource.ResourceFactory;
+import org.eclipse.jetty.xml.XmlConfiguration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+class PgSessionDataStoreFactoryTest {
+  @RegisterExtension static PostgresExtension pg = new PostgresExtension();
+
+  @Test
+  void badSettingFailsWhenSetNamingTheSettingAndTheValue() {
+    PgSessionDataStoreFactory factory = new PgSessionDataStoreFactory();
+
+    assertThatThrownBy(() -> factory.setTouchFraction(2))
+        .isInstanceOf(PgSessionException.class)
+        .hasMessageContaining("touchFraction = '2.0'")
+        .hasMessageContaining("from 0 to 1");
+    assertThatThrownBy(() -> factory.setTable("session; drop table x"))
+        .hasMessageContaining("setting table");
+    assertThatThrownBy(() -> factory.setConnectionTimeout("soon"))
+        .hasMessageContaining("setting connectionTimeout = 'soon'");
+  }
+
+  @Test
+  void settingsAreAppliedOverTheBaseConfiguration() {
+    PgSessionDataStoreFactory factory = new PgSessionDataStoreFactory();
+    factory.setConfig(PgSessionConfig.builder().table("web_sessions").build());
+
+    factory.setTouchFraction(0.5);
+    factory.setAllowedPackages("com.example.a, com.example.b");
+    factory.setReaperInterval("PT5M");
+    PgSessionConfig config = factory.config();
+
+    assertThat(config.table()).isEqualTo("web_sessions");
+    assertThat(config.touchFraction()).isEqualTo(0.5);
+    assertThat(config.allowedPackages()).containsExactly("com.example.a", "com.example.b");
+    assertThat(config.reaperInterval()).isEqualTo(Duration.ofMinutes(5));
+  }
+
+  @Test
+  void poolBuiltFromAJdbcUrlIsSharedByTheContextsAndClosedAfterTheLastStops() throws Exception {
+    PgSessionDataStoreFactory factory = new PgSessionDataStoreFactory();
+    factory.setJdbcUrl(pg.jdbcUrl());
+    factory.setUser(pg.server().user());
+    factory.setPassword(pg.server().password());
+    JettyNode node = JettyNode.start("a", factory, "/", "/shop");
+    Browser browser = new Browser();
+
+    String count = browser.get(node.uri("/shop", "op=incr"));
+    var root = node.store("/").store().dataSource();
+    var shop = node.store("/shop").store().dataSource();
+    node.close();
+
+    assertThat(count).isEqualTo("1");
+    assertThat(root).isSameAs(shop).isInstanceOf(HikariDataSource.class);
+    assertThat(((HikariDataSource) root).isClosed()).isTrue();
+  }
+
+  @Test
+  void applicationDataSourceIsNeverClosedAndServesARestart() throws Exception {
+    HikariDataSource own = pg.newDataSource();
+    PgSessionDataStoreFactory factory = factory(own);
+    Browser browser = new Browser();
+    JettyNode first = JettyNode.start("a", factory);
+    browser.get(first.uri("op=incr"));
+    first.close();
+
+    JettyNode second = JettyNode.start("a", factory);
+    String count = browser.get(second.uri("op=incr"));
+    second.close();
+
+    assertThat(own.isClosed()).isFalse();
+    assertThat(count).isEqualTo("2");
+  }
+
+  @Test
+  void sidPrefixSettingReplacesTheContextDefault() throws Exception {
+    PgSessionDataStoreFactory factory = factory(pg);
+    factory.setSidPrefix("app1:");
+    JettyNode node = JettyNode.start("a", factory, "/shop");
+
+    String id = new Browser().get(node.uri("/shop", "op=set&name=who&value=ann"));
+    node.close();
+
+    assertThat(strings(pg.dataSource(), "SELECT sid FROM session WHERE sid = ?", "app1:" + id))
+        .hasSize(1);
+  }
+
+  @Test
+  void factoryWithoutADatabaseFailsToStartWithAClearMessage() {
+    Map<String, String> env = System.getenv();
+    assumeTrue(env.get("DSN") == null && env.get("POSTGRES_HOST") == null);
+    assumeTrue(env.get("POSTGRES_DB") == null);
+
+    assertThatThrownBy(() -> JettyNode.start("a", new PgSessionDataStoreFactory()).close())
+        .hasStackTraceContaining("no database is configured")
+        .hasStackTraceContaining("jdbcUrl");
+  }
+
+  @Test
+  void shippedJettyXmlConfiguresTheFactoryFromProperties() throws Exception {
+    Server server = new Server();
+    Path xml = Path.of("src/main/jetty/etc/pgsession-session-store.xml");
+
+    try (ResourceFactory.Closeable resources = ResourceFactory.closeable()) {
+      XmlConfiguration configuration = new XmlConfiguration(resources.newResource(xml));
+      configuration
+          .getProperties()
+          .putAll(
+              Map.of(
+                  "jetty.session.pgsession.jdbcUrl", pg.jdbcUrl(),
+                  "jetty.session.pgsession.table", "jetty_sessions",
+                  "jetty.session.pgsession.allowedPackages", "com.example.web",
+                  "jetty.session.pgsession.touchFraction", "0.25",
+                  "jetty.session.pgsession.maxPoolSize", "3",
+                  "jetty.session.gracePeriod.seconds", "120"));
+      configuration.configure(server);
+    }
+    PgSessionDataStoreFactory factory = server.getBean(PgSessionDataStoreFactory.class);
+
+    assertThat(factory).isNotNull();
+    assertThat(factory.getGracePeriodSec()).isEqualTo(120);
+    assertThat(factory.config().table()).isEqualTo("jetty_sessions");
+    assertThat(factory.config().allowedPackages()).isEqualTo(List.of("com.example.web"));
+    assertThat(factory.config().touchFraction()).isEqualTo(0.25);
+    assertThat(factory.config().createTable()).isTrue();
+  }
+
+  @Test
+  void jettyXmlExampleInTheDocsConfiguresTheCacheAndTheFactory() throws Exception {
+    Server server = new Server();
+
+    try (ResourceFactory.Closeable resources = ResourceFactory.closeable()) {
+      XmlConfiguration configuration =
+          new XmlConfiguration(resources.newResource(Path.of("docs/jetty-pgsession.xml")));
+      configuration.getProperties().put("pgsession.jdbcUrl", pg.jdbcUrl());
+      configuration.configure(server);
+    }
+    DefaultSessionCacheFactory caches = server.getBean(DefaultSessionCacheFactory.class);
+    PgSessionDataStoreFactory factory = server.getBean(PgSessionDataStoreFactory.class);
+
+    assertThat(caches.getEvictionPolicy()).isEqualTo(SessionCache.EVICT_ON_SESSION_EXIT);
+    assertThat(caches.isFlushOnResponseCommit()).isTrue();
+    assertThat(factory.config().allowedPackages()).containsExactly("com.example.web");
+  }
+}
