@@ -630,7 +630,9 @@ public final class PgSessionStore {
   private String describe(SQLException e) {
     String state = e.getSQLState();
     if (SessionTable.isUnreachable(e)) {
-      return "cannot reach the database (" + e.getMessage() + "); the request can be retried";
+      return "cannot reach the database ("
+          + SessionTable.detail(e)
+          + "); the request can be retried";
     }
     if ("42P01".equals(state)) {
       return "the table " + table.name + " is missing (" + e.getMessage() + ")";

@@ -131,8 +131,8 @@ final class SessionTable {
       } catch (SQLException e) {
         String reason =
             isUnreachable(e)
-                ? "cannot reach the database (" + e.getMessage() + "); the request can be retried"
-                : e.getMessage();
+                ? "cannot reach the database (" + detail(e) + "); the request can be retried"
+                : detail(e);
         throw new PgSessionException(
             "setup", null, "cannot check or create the table " + name + ": " + reason, e);
       }
@@ -194,6 +194,20 @@ final class SessionTable {
             || state.equals("57P01")
             || state.equals("57P02")
             || state.equals("57P03"));
+  }
+
+  /**
+   * The error's message with its cause's: a pool that timed out waiting for a connection says only
+   * that, while the driver's reason (refused, authentication failed, no SSL) is in the cause. The
+   * driver puts no password in its messages.
+   */
+  static String detail(SQLException e) {
+    String message = e.getMessage() == null ? e.toString() : e.getMessage();
+    Throwable cause = e.getCause();
+    if (cause != null && cause.getMessage() != null && !message.contains(cause.getMessage())) {
+      return message + ": " + cause.getMessage();
+    }
+    return message;
   }
 
   /** A stable 64-bit key for an advisory lock (FNV-1a over the text). */
