@@ -113,10 +113,11 @@ public final class PgDataSources {
         && blankToNull(env.get("POSTGRES_DB")) == null) {
       return null;
     }
-    String host = env.getOrDefault("POSTGRES_HOST", "localhost");
-    String port = env.getOrDefault("POSTGRES_PORT", "5432");
-    String user = env.getOrDefault("POSTGRES_USER", "postgres");
-    String db = env.getOrDefault("POSTGRES_DB", user);
+    // Compose files often pass a variable through empty; that means "use the default".
+    String host = orDefault(env.get("POSTGRES_HOST"), "localhost");
+    String port = orDefault(env.get("POSTGRES_PORT"), "5432");
+    String user = orDefault(env.get("POSTGRES_USER"), "postgres");
+    String db = orDefault(env.get("POSTGRES_DB"), user);
     String sslmode = blankToNull(env.get("POSTGRES_SSLMODE"));
     String url =
         "jdbc:postgresql://"
@@ -226,6 +227,11 @@ public final class PgDataSources {
 
   private static String decode(String text) {
     return URLDecoder.decode(text.replace("+", "%2B"), StandardCharsets.UTF_8);
+  }
+
+  private static String orDefault(@Nullable String value, String fallback) {
+    String v = blankToNull(value);
+    return v == null ? fallback : v;
   }
 
   private static @Nullable String blankToNull(@Nullable String s) {

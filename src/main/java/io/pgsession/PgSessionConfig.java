@@ -243,11 +243,17 @@ public final class PgSessionConfig {
         }
         require(PACKAGE.matcher(name).matches(), "allowedPackages", p, "is not a package name");
         require(
-            !name.equals("java") && !name.startsWith("java.") && !name.startsWith("javax."),
+            !isJdkPackage(name),
             "allowedPackages",
             p,
             "may not name a JDK package: the JDK value types pgsession supports are allowed"
                 + " already, and others are not safe to instantiate from stored data");
+        require(
+            name.indexOf('.') > 0,
+            "allowedPackages",
+            p,
+            "is a top-level package, which would allow the classes of every library under it;"
+                + " name your application's own packages");
         allowedPackages.add(name);
       }
       return this;
@@ -343,6 +349,15 @@ public final class PgSessionConfig {
 
     public PgSessionConfig build() {
       return new PgSessionConfig(this);
+    }
+
+    private static boolean isJdkPackage(String name) {
+      for (String jdk : List.of("java", "javax", "jdk", "sun", "com.sun")) {
+        if (name.equals(jdk) || name.startsWith(jdk + ".")) {
+          return true;
+        }
+      }
+      return false;
     }
 
     private static String identifier(String setting, String value) {

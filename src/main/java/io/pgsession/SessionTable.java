@@ -122,22 +122,19 @@ final class SessionTable {
     if (ready) {
       return;
     }
-    synchronized (this) {
-      if (ready) {
-        return;
-      }
-      try (Connection c = dataSource.getConnection()) {
-        prepare(c);
-      } catch (SQLException e) {
-        String reason =
-            isUnreachable(e)
-                ? "cannot reach the database (" + detail(e) + "); the request can be retried"
-                : detail(e);
-        throw new PgSessionException(
-            "setup", null, "cannot check or create the table " + name + ": " + reason, e);
-      }
-      ready = true;
+    // No Java lock: while the database is down, each request must fail after its own connection
+    // timeout, not queue behind the others. Concurrent creators serialise on the advisory lock.
+    try (Connection c = dataSource.getConnection()) {
+      prepare(c);
+    } catch (SQLException e) {
+      String reason =
+          isUnreachable(e)
+              ? "cannot reach the database (" + detail(e) + "); the request can be retried"
+              : detail(e);
+      throw new PgSessionException(
+          "setup", null, "cannot check or create the table " + name + ": " + reason, e);
     }
+    ready = true;
   }
 
   private void prepare(Connection c) throws SQLException {

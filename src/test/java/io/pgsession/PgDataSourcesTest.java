@@ -120,6 +120,16 @@ class PgDataSourcesTest {
   }
 
   @Test
+  void emptyPostgresVariablesCountAsUnset() {
+    PgDataSources.Settings s =
+        PgDataSources.fromEnvironment(
+            Map.of("POSTGRES_HOST", "db", "POSTGRES_PORT", "", "POSTGRES_USER", " "));
+
+    assertThat(s.jdbcUrl()).isEqualTo("jdbc:postgresql://db:5432/postgres");
+    assertThat(s.user()).isEqualTo("postgres");
+  }
+
+  @Test
   void environmentWithoutADatabaseGivesNothing() {
     assertThat(PgDataSources.fromEnvironment(Map.of("POSTGRES_PASSWORD", "x", "DSN", " ")))
         .isNull();

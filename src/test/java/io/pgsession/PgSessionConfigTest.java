@@ -143,8 +143,20 @@ class PgSessionConfigTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"java.util", "javax.naming", "java", "com..example", "com.example;x"})
-  void jdkOrMalformedPackagesCannotBeAllowed(String pkg) {
+  @ValueSource(
+      strings = {
+        "java.util",
+        "javax.naming",
+        "java",
+        "jdk.internal",
+        "sun.misc",
+        "com.sun.rowset",
+        "com",
+        "org.*",
+        "com..example",
+        "com.example;x"
+      })
+  void jdkTopLevelOrMalformedPackagesCannotBeAllowed(String pkg) {
     assertRejected(b -> b.allowPackages(pkg), "allowedPackages", pkg);
   }
 

@@ -89,9 +89,11 @@ class ReaperTest {
         new PgSessionStore(failingFirst(connections, pg.dataSource()), CONFIG, loader());
     ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1);
 
-    try (SessionReaper reaper = SessionReaper.start(flaky, scheduler)) {
+    SessionReaper reaper = SessionReaper.start(flaky, scheduler);
+    try {
       awaitTrue(() -> count("old") == 0);
     } finally {
+      reaper.close();
       scheduler.shutdownNow();
       ((Logger) LoggerFactory.getLogger(SessionReaper.class)).detachAppender(log);
     }
@@ -140,9 +142,11 @@ class ReaperTest {
   void zeroIntervalSchedulesNothing() {
     PgSessionConfig off = CONFIG.toBuilder().reaperInterval(Duration.ZERO).build();
     ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1);
-    try (SessionReaper reaper =
-        SessionReaper.start(new PgSessionStore(pg.dataSource(), off, loader()), scheduler)) {
+    try {
+      SessionReaper.start(new PgSessionStore(pg.dataSource(), off, loader()), scheduler).close();
+
       assertThat(scheduler.getQueue()).isEmpty();
+      assertThat(scheduler.getCompletedTaskCount()).isZero();
     } finally {
       scheduler.shutdownNow();
     }

@@ -174,6 +174,36 @@ class SessionTableTest {
   }
 
   @Test
+  void requestsWaitingForADownDatabaseDoNotQueueBehindEachOther() throws Exception {
+    CountDownLatch bothWaiting = new CountDownLatch(2);
+    AtomicBoolean waitedAlone = new AtomicBoolean();
+    DataSource down =
+        failingConnections(
+            () -> {
+              bothWaiting.countDown();
+              // Like a pool's connection timeout; returns at once when both wait together.
+              if (!bothWaiting.await(5, TimeUnit.SECONDS)) {
+                waitedAlone.set(true);
+              }
+            });
+    PgSessionStore store = new PgSessionStore(down, PgSessionConfig.defaults(), loader());
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<?> first = pool.submit(() -> store.exists("a"));
+      Future<?> second = pool.submit(() -> store.exists("b"));
+
+      assertThatThrownBy(() -> first.get(30, TimeUnit.SECONDS))
+          .hasCauseInstanceOf(PgSessionException.class);
+      assertThatThrownBy(() -> second.get(30, TimeUnit.SECONDS))
+          .hasCauseInstanceOf(PgSessionException.class);
+    } finally {
+      pool.shutdownNow();
+    }
+
+    assertThat(waitedAlone).as("a request waited alone, queued behind the other").isFalse();
+  }
+
+  @Test
   void nodesStartingTogetherOnAFreshSchemaAllSucceed() throws Exception {
     String url = pg.server().createDatabase("tables_race");
     int nodes = 8;
@@ -288,6 +318,23 @@ class SessionTableTest {
 
   private static String normalise(String sql) {
     return sql.replaceAll("\\s+", " ").replace("( ", "(").replace(" )", ")").strip();
+  }
+
+  @FunctionalInterface
+  private interface Wait {
+    void run() throws InterruptedException;
+  }
+
+  /** A data source that waits, then refuses every connection. */
+  private static DataSource failingConnections(Wait wait) {
+    return (DataSource)
+        Proxy.newProxyInstance(
+            SessionTableTest.class.getClassLoader(),
+            new Class<?>[] {DataSource.class},
+            (proxy, method, args) -> {
+              wait.run();
+              throw new SQLException("connection timed out (the test's database is down)", "08001");
+            });
   }
 
   /** A data source whose connections are refused until {@code up} is set. */

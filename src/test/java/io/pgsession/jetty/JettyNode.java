@@ -11,6 +11,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpStream;
@@ -38,7 +39,7 @@ final class JettyNode implements AutoCloseable {
   private JettyNode(
       String worker,
       PgSessionDataStoreFactory factory,
-      boolean sharedCookiePath,
+      Consumer<ServletContextHandler> customizer,
       String... contextPaths) {
     server = new Server();
     connector = new ServerConnector(server);
@@ -50,7 +51,7 @@ final class JettyNode implements AutoCloseable {
     server.addBean(ids, true);
     ContextHandlerCollection handlers = new ContextHandlerCollection();
     for (String path : contextPaths) {
-      handlers.addHandler(context(path, factory, sharedCookiePath));
+      handlers.addHandler(context(path, factory, customizer));
     }
     server.setHandler(new CompletionTracker(handlers));
   }
@@ -64,13 +65,31 @@ final class JettyNode implements AutoCloseable {
   static JettyNode start(
       String worker, PgSessionDataStoreFactory factory, boolean sharedCookiePath, String... paths)
       throws Exception {
-    JettyNode node = new JettyNode(worker, factory, sharedCookiePath, paths);
+    return start(
+        worker,
+        factory,
+        c -> {
+          if (sharedCookiePath) {
+            c.getSessionHandler().setSessionPath("/");
+          }
+        },
+        paths);
+  }
+
+  /** With {@code customizer} applied to each context before the server starts. */
+  static JettyNode start(
+      String worker,
+      PgSessionDataStoreFactory factory,
+      Consumer<ServletContextHandler> customizer,
+      String... paths)
+      throws Exception {
+    JettyNode node = new JettyNode(worker, factory, customizer, paths);
     node.server.start();
     return node;
   }
 
   private ServletContextHandler context(
-      String path, PgSessionDataStoreFactory factory, boolean sharedCookiePath) {
+      String path, PgSessionDataStoreFactory factory, Consumer<ServletContextHandler> customizer) {
     ServletContextHandler context = new ServletContextHandler(path, ServletContextHandler.SESSIONS);
     context.addServlet(SessionServlet.class, "/*");
     context.getSessionHandler().setMaxInactiveInterval(1800);
@@ -81,9 +100,7 @@ final class JettyNode implements AutoCloseable {
             destroyed.add(path + " " + event.getSession().getId());
           }
         });
-    if (sharedCookiePath) {
-      context.getSessionHandler().setSessionPath("/");
-    }
+    customizer.accept(context);
     PgSessions.install(context.getSessionHandler(), factory);
     contexts.put(path, context);
     return context;
@@ -117,11 +134,15 @@ final class JettyNode implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() {
     if (server.isStarted()) {
       awaitIdle();
     }
-    server.stop();
+    try {
+      server.stop();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot stop Jetty", e);
+    }
   }
 
   /** Counts requests in flight until their stream, and so their session, is complete. */

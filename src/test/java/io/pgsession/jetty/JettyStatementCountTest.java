@@ -5,6 +5,7 @@ import static io.pgsession.jetty.JettyTestSupport.strings;
 import static io.pgsession.jetty.JettyTestSupport.update;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgsession.testing.CountingDataSource;
 import io.pgsession.testing.PostgresExtension;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -23,7 +24,7 @@ class JettyStatementCountTest {
 
   @BeforeEach
   void startWithASession() throws Exception {
-    counting = new CountingDataSource(pg.dataSource());
+    counting = CountingDataSource.wrap(pg.dataSource());
     node = JettyNode.start("a", factory(counting.dataSource()));
     browser = new Browser();
     id = browser.get(node.uri("op=set&name=user&value=ann"));

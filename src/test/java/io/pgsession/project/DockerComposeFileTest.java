@@ -73,6 +73,7 @@ class DockerComposeFileTest {
     assertThat(demo.path("image").asText()).isEqualTo("maven:3.9-eclipse-temurin-17");
     assertThat(texts(demo.path("command"))).containsSubsequence("test-compile", "exec:java");
     assertThat(demo.path("environment").path("DSN").asText()).contains("@postgres:5432/");
+    assertThat(demo.path("environment").path("HOST").asText()).isEqualTo("0.0.0.0");
     assertThat(texts(demo.path("ports"))).anySatisfy(p -> assertThat(p).endsWith("8080:8080"));
     assertThat(texts(demo.path("volumes"))).anySatisfy(v -> assertThat(v).startsWith(".:"));
     assertThat(demo.path("depends_on").path("postgres").path("condition").asText())
