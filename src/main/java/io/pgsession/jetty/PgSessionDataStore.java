@@ -87,11 +87,29 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
     PgSessionStore started =
         new PgSessionStore(resources.acquire(), config, classLoaderOf(context));
     store = started;
+    prepareTable(started);
     log.info(
         "pgsession[{}] context {} stores its sessions under sid prefix '{}'",
         started.tableName(),
         contextPath,
         prefix);
+  }
+
+  /**
+   * Creates the table at start when it is missing, so it exists before the first request. A
+   * database that is down now does not stop the web application: the store tries again on first
+   * use.
+   */
+  private void prepareTable(PgSessionStore started) {
+    try {
+      started.ensureTable();
+    } catch (PgSessionException e) {
+      log.warn(
+          "pgsession[{}] context {} cannot prepare the table now; will retry on first use",
+          started.tableName(),
+          contextPath,
+          e);
+    }
   }
 
   @Override
