@@ -62,7 +62,7 @@ class ReaperAtScaleTest {
         PgSessionConfig.builder().table(table).reaperGrace(Duration.ZERO).build();
     PgSessionStore nodeA = store(config, "node-a");
     PgSessionStore nodeB = store(config, "node-b");
-    fill(nodeA, expired);
+    fill(nodeA, table, expired);
     loadLatencies(nodeB, WARM_UP_LOADS);
     long[] baseline = loadLatenciesOnLoaders(nodeB);
 
@@ -107,7 +107,7 @@ class ReaperAtScaleTest {
   }
 
   /** Inserts the rows in SQL, and a trigger that logs each delete statement's rows and node. */
-  private static void fill(PgSessionStore store, int expired) throws SQLException {
+  private static void fill(PgSessionStore store, String table, int expired) throws SQLException {
     store.ensureTable();
     String t = store.tableName();
     try (Connection c = store.dataSource().getConnection();
@@ -132,17 +132,25 @@ class ReaperAtScaleTest {
               + ") g");
       s.execute("ANALYZE " + t);
       s.execute(
-          "CREATE TABLE reap_log (node text, xid bigint, deleted int, started timestamptz,"
+          "CREATE TABLE reap_log_"
+              + table
+              + " (node text, xid bigint, deleted int, started timestamptz,"
               + " ended timestamptz)");
       s.execute(
-          "CREATE FUNCTION log_reap() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
-              + " INSERT INTO reap_log SELECT current_setting('application_name'),"
+          "CREATE FUNCTION log_reap_"
+              + table
+              + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+              + " INSERT INTO reap_log_"
+              + table
+              + " SELECT current_setting('application_name'),"
               + " txid_current(), count(*), now(), clock_timestamp() FROM gone;"
               + " RETURN NULL; END $$");
       s.execute(
           "CREATE TRIGGER reap_log AFTER DELETE ON "
               + t
-              + " REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION log_reap()");
+              + " REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION log_reap_"
+              + table
+              + "()");
     }
   }
 
@@ -249,7 +257,9 @@ class ReaperAtScaleTest {
         Statement s = c.createStatement();
         ResultSet rs =
             s.executeQuery(
-                "SELECT node, xid, deleted, started, ended FROM reap_log WHERE deleted > 0"
+                "SELECT node, xid, deleted, started, ended FROM reap_log_"
+                    + table
+                    + " WHERE deleted > 0"
                     + " ORDER BY started, ended")) {
       while (rs.next()) {
         batches.add(
