@@ -1,0 +1,207 @@
+package io.pgsession.tomcat;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.pgsession.PgDataSources;
+import io.pgsession.PgSessionConfig;
+import io.pgsession.PgSessionException;
+import io.pgsession.PgSessionStore;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import javax.naming.InitialContext;
+import javax.naming.NamingException;
+import javax.sql.DataSource;
+import org.apache.catalina.Container;
+import org.apache.catalina.Context;
+import org.apache.catalina.Engine;
+import org.apache.catalina.Server;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The context.xml attributes shared by {@link PgSessionManager} and {@link PgStore}: where the
+ * database is, and the core settings as text. Not thread-safe; Tomcat sets attributes before it
+ * starts the component.
+ */
+final class StoreOptions {
+  private @Nullable String jdbcUrl;
+  private @Nullable String user;
+  private @Nullable String password;
+  private @Nullable String dataSourceName;
+  private int maxPoolSize = PgDataSources.DEFAULT_POOL_SIZE;
+  private Duration connectionTimeout = PgDataSources.DEFAULT_CONNECTION_TIMEOUT;
+  private @Nullable DataSource dataSource;
+  private @Nullable PgSessionConfig config;
+  private final Map<String, String> settings = new LinkedHashMap<>();
+
+  void jdbcUrl(@Nullable String value) {
+    this.jdbcUrl = value;
+  }
+
+  void user(@Nullable String value) {
+    this.user = value;
+  }
+
+  void password(@Nullable String value) {
+    this.password = value;
+  }
+
+  void dataSourceName(@Nullable String value) {
+    this.dataSourceName = value;
+  }
+
+  void maxPoolSize(int value) {
+    this.maxPoolSize = value;
+  }
+
+  void connectionTimeout(String value) {
+    String v = value.strip();
+    try {
+      this.connectionTimeout =
+          v.startsWith("P") || v.startsWith("p")
+              ? Duration.parse(v)
+              : Duration.ofMillis(Math.round(Double.parseDouble(v) * 1000));
+    } catch (RuntimeException e) {
+      throw new PgSessionException(
+          "configure",
+          null,
+          "setting connectionTimeout = '" + value + "' must be seconds or an ISO-8601 duration");
+    }
+  }
+
+  void dataSource(@Nullable DataSource value) {
+    this.dataSource = value;
+  }
+
+  void config(@Nullable PgSessionConfig value) {
+    this.config = value;
+  }
+
+  /** Records a core setting; it is validated when the store is built. */
+  void set(String name, @Nullable String value) {
+    if (value == null) {
+      settings.remove(name);
+    } else {
+      settings.put(name, value);
+    }
+  }
+
+  @Nullable String get(String name) {
+    return settings.get(name);
+  }
+
+  /** The core configuration: the one given in code, with the text settings applied on top. */
+  PgSessionConfig buildConfig() {
+    PgSessionConfig.Builder builder =
+        config == null ? PgSessionConfig.builder() : config.toBuilder();
+    return builder.setAll(settings).build();
+  }
+
+  /** Where the connections come from; the pool it opens, if any, is the caller's to close. */
+  Connections connect(Context context, String poolName) {
+    if (dataSource != null) {
+      return new Connections(dataSource, null, "a DataSource given in code");
+    }
+    if (dataSourceName != null && !dataSourceName.isBlank()) {
+      return new Connections(lookup(context, dataSourceName.strip()), null, dataSourceName);
+    }
+    PgDataSources.Settings parsed = settings();
+    HikariDataSource pool = PgDataSources.create(parsed, poolName);
+    return new Connections(pool, pool, parsed.toString());
+  }
+
+  private PgDataSources.Settings settings() {
+    PgDataSources.Settings parsed;
+    if (jdbcUrl != null && !jdbcUrl.isBlank()) {
+      parsed = PgDataSources.parse(jdbcUrl, user, password);
+    } else {
+      parsed = PgDataSources.fromEnvironment(System.getenv());
+      if (parsed == null) {
+        throw new PgSessionException(
+            "configure",
+            null,
+            "no database is set: give the Manager or Store a jdbcUrl (or DSN) attribute, a"
+                + " dataSourceName naming a JNDI DataSource, or set DSN or POSTGRES_HOST in the"
+                + " environment");
+      }
+      if (user != null || password != null) {
+        parsed = parsed.withUser(user, password);
+      }
+    }
+    return parsed.withPool(maxPoolSize, connectionTimeout);
+  }
+
+  /**
+   * Looks a DataSource up in the web application's naming context, then in the server's. The
+   * two-argument bind is the form both Tomcat 10.1 and 11 have; 11 deprecates it.
+   */
+  @SuppressWarnings("deprecation")
+  private static DataSource lookup(Context context, String name) {
+    ClassLoader previous = context.bind(false, null);
+    try {
+      Object found =
+          new InitialContext().lookup(name.startsWith("java:") ? name : "java:comp/env/" + name);
+      return asDataSource(name, found);
+    } catch (NamingException inContext) {
+      return lookupGlobal(context, name, inContext);
+    } finally {
+      context.unbind(false, previous);
+    }
+  }
+
+  private static DataSource lookupGlobal(Context context, String name, NamingException first) {
+    Server server = serverOf(context);
+    javax.naming.Context global = server == null ? null : server.getGlobalNamingContext();
+    if (global != null) {
+      try {
+        return asDataSource(name, global.lookup(name));
+      } catch (NamingException e) {
+        first.addSuppressed(e);
+      }
+    }
+    throw new PgSessionException(
+        "configure",
+        null,
+        "setting dataSourceName = '"
+            + name
+            + "' names no DataSource in the web application's naming context (java:comp/env) nor"
+            + " in the server's global resources; declare it as a <Resource> or use jdbcUrl",
+        first);
+  }
+
+  private static DataSource asDataSource(String name, Object found) {
+    if (found instanceof DataSource ds) {
+      return ds;
+    }
+    throw new PgSessionException(
+        "configure",
+        null,
+        "setting dataSourceName = '"
+            + name
+            + "' names a "
+            + found.getClass().getName()
+            + ", not a javax.sql.DataSource");
+  }
+
+  private static @Nullable Server serverOf(Context context) {
+    for (Container c = context; c != null; c = c.getParent()) {
+      if (c instanceof Engine engine && engine.getService() != null) {
+        return engine.getService().getServer();
+      }
+    }
+    return null;
+  }
+
+  /** A store over this configuration's database, resolving classes with {@code loader}. */
+  static PgSessionStore store(Connections connections, PgSessionConfig config, ClassLoader loader) {
+    return new PgSessionStore(connections.dataSource(), config, loader);
+  }
+
+  /** A data source, the pool pgsession opened for it (to close at stop), and how to name it. */
+  record Connections(DataSource dataSource, @Nullable HikariDataSource owned, String described) {
+    void close() {
+      if (owned != null) {
+        owned.close();
+      }
+    }
+  }
+}
