@@ -22,7 +22,7 @@ import net.jqwik.api.Provide;
  * Random sequences of operations by two clients on two nodes, including a client saving a session
  * it read before the other client changed it, checked step by step against a map of maps.
  */
-class StoreModelProperties {
+class StoreModelPropertyTest {
   private static final List<String> SIDS = List.of("m-a", "m-b", "m-c");
   private static final List<String> NAMES = List.of("x", "y", "z");
   private static final PropertyDatabase db =

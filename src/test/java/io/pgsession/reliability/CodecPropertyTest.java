@@ -27,7 +27,7 @@ import net.jqwik.api.Tuple;
  * Arbitrary nested values saved by one node come back from another equal and of the same class, at
  * every depth.
  */
-class CodecProperties {
+class CodecPropertyTest {
   private static final PropertyDatabase db =
       new PropertyDatabase(
           "codec_properties",
@@ -52,7 +52,7 @@ class CodecProperties {
 
   @Provide
   Arbitrary<Object> values() {
-    return Arbitraries.recursive(CodecProperties::scalars, CodecProperties::containers, 0, 4);
+    return Arbitraries.recursive(CodecPropertyTest::scalars, CodecPropertyTest::containers, 0, 4);
   }
 
   private static Arbitrary<Object> scalars() {
