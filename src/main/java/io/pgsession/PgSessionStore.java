@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -30,7 +31,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class PgSessionStore {
   private static final Logger log = LoggerFactory.getLogger(PgSessionStore.class);
-  private static final int MAX_SID_LENGTH = 1024;
+  private static final int MAX_SID_BYTES = 1024;
   private static final int MAX_MERGE_ATTEMPTS = 8;
   private static final int UNDECODABLE_MEMORY = 1024;
 
@@ -155,6 +156,7 @@ public final class PgSessionStore {
   }
 
   private void insert(SessionRecord record, Map<String, String> encoded) {
+    requireStorable("save", record.sid());
     String json = document.assemble(record, encoded, 1);
     checkSize(record.sid(), json);
     call(
@@ -189,9 +191,13 @@ public final class PgSessionStore {
         }
         return SaveOutcome.UPDATED;
       }
+      backOff(attempt);
       SessionRecord current = load(record.sid());
       if (current == null || current.baseline == null) {
-        log.debug("pgsession[{}] session {} is gone; not revived", table.name, record.sid());
+        log.debug(
+            "pgsession[{}] session {} is gone; not revived",
+            table.name,
+            SessionIds.forLog(record.sid()));
         return SaveOutcome.GONE;
       }
       toWrite = merge(current.baseline.json(), base.json(), encoded);
@@ -202,12 +208,74 @@ public final class PgSessionStore {
           SessionIds.forLog(record.sid()),
           expected);
     }
-    throw new PgSessionException(
+    return updateLocked(record, encoded, base);
+  }
+
+  /**
+   * The last resort after repeated conflicts: reads the row with {@code FOR UPDATE} and writes this
+   * request's changes on top in the same transaction, so no other writer can slip in between. Only
+   * one row is locked, so this cannot deadlock with other saves.
+   */
+  private SaveOutcome updateLocked(
+      SessionRecord record, Map<String, String> encoded, SessionRecord.Baseline base) {
+    return call(
         "save",
         record.sid(),
-        "other requests kept changing the session; gave up after "
-            + MAX_MERGE_ATTEMPTS
-            + " attempts to apply this request's changes");
+        c -> {
+          boolean autoCommit = c.getAutoCommit();
+          c.setAutoCommit(false);
+          try {
+            SaveOutcome outcome = updateUnderLock(c, record, encoded, base);
+            c.commit();
+            return outcome;
+          } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+          } finally {
+            c.setAutoCommit(autoCommit);
+          }
+        });
+  }
+
+  private SaveOutcome updateUnderLock(
+      Connection c, SessionRecord record, Map<String, String> encoded, SessionRecord.Baseline base)
+      throws SQLException {
+    Row row;
+    try (PreparedStatement ps = c.prepareStatement(table.load + " FOR UPDATE")) {
+      ps.setString(1, record.sid());
+      row = readRow(ps.executeQuery());
+    }
+    SessionRecord current = row == null ? null : decode(record.sid(), row);
+    if (current == null || current.baseline == null) {
+      return SaveOutcome.GONE;
+    }
+    Map<String, String> toWrite = merge(current.baseline.json(), base.json(), encoded);
+    long expected = current.baseline.version();
+    String json = document.assemble(record, toWrite, expected + 1);
+    checkSize(record.sid(), json);
+    if (runUpdate(c, record, json, expected) != 1) {
+      throw new PgSessionException(
+          "save", record.sid(), "the locked row changed its version; nothing was written");
+    }
+    record.baseline =
+        new SessionRecord.Baseline(
+            expected + 1, record.expiry(), record.maxInactiveSeconds(), toWrite);
+    applyStored(record, toWrite, encoded);
+    return SaveOutcome.MERGED;
+  }
+
+  /**
+   * Waits a random time, up to 1, 2, 4 ... 32 ms as conflicts repeat, so that requests which
+   * collided on one session do not re-read and write again in lockstep and collide once more.
+   */
+  private static void backOff(int attempt) {
+    long maxMillis = 1L << Math.min(attempt, 5);
+    try {
+      Thread.sleep(ThreadLocalRandom.current().nextLong(maxMillis + 1));
+    } catch (InterruptedException e) {
+      // Keep the request going without the pause; its caller sees the interrupt.
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** The stored attributes with this request's own changes (against what it read) on top. */
@@ -240,20 +308,18 @@ public final class PgSessionStore {
   }
 
   private boolean conditionalUpdate(SessionRecord record, String json, long expected) {
-    int rows =
-        call(
-            "save",
-            record.sid(),
-            c -> {
-              try (PreparedStatement ps = c.prepareStatement(table.update)) {
-                ps.setString(1, json);
-                ps.setDouble(2, expireSeconds(record.expiry()));
-                ps.setString(3, record.sid());
-                ps.setLong(4, expected);
-                return ps.executeUpdate();
-              }
-            });
-    return rows == 1;
+    return call("save", record.sid(), c -> runUpdate(c, record, json, expected)) == 1;
+  }
+
+  private int runUpdate(Connection c, SessionRecord record, String json, long expected)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(table.update)) {
+      ps.setString(1, json);
+      ps.setDouble(2, expireSeconds(record.expiry()));
+      ps.setString(3, record.sid());
+      ps.setLong(4, expected);
+      return ps.executeUpdate();
+    }
   }
 
   private Map<String, String> encodeAttributes(SessionRecord record, List<String> failures) {
@@ -518,21 +584,26 @@ public final class PgSessionStore {
   }
 
   /**
-   * Whether an id can be a row key at all: PostgreSQL text holds no NUL, a lone surrogate has no
-   * UTF-8 form, and a btree index entry must stay well under a page. Such ids cannot name a stored
-   * session, so lookups answer "absent" without asking the database.
+   * Whether an id can be a row key at all: PostgreSQL text holds no NUL, an unpaired surrogate has
+   * no UTF-8 form (the driver would store a different id), and a btree index entry must stay well
+   * under a third of a page, so the id is limited in UTF-8 bytes. Such ids cannot name a stored
+   * session, so lookups answer "absent" without asking the database and saves refuse them.
    */
   static boolean isStorable(String sid) {
-    if (sid.isEmpty() || sid.length() > MAX_SID_LENGTH) {
+    if (sid.isEmpty() || sid.length() > MAX_SID_BYTES) {
       return false;
     }
     for (int i = 0; i < sid.length(); i++) {
       char c = sid.charAt(i);
-      if (c == 0 || Character.isSurrogate(c)) {
+      if (Character.isHighSurrogate(c)
+          && i + 1 < sid.length()
+          && Character.isLowSurrogate(sid.charAt(i + 1))) {
+        i++;
+      } else if (c == 0 || Character.isSurrogate(c)) {
         return false;
       }
     }
-    return true;
+    return SessionDocument.utf8Length(sid) <= MAX_SID_BYTES;
   }
 
   private static void requireStorable(String operation, String sid) {
@@ -541,8 +612,9 @@ public final class PgSessionStore {
           operation,
           sid,
           "the id is empty, longer than "
-              + MAX_SID_LENGTH
-              + " characters, or holds NUL or surrogate characters");
+              + MAX_SID_BYTES
+              + " bytes in UTF-8, or holds NUL or unpaired surrogate characters, so it cannot be"
+              + " a session id; nothing was written");
     }
   }
 
@@ -557,8 +629,10 @@ public final class PgSessionStore {
 
   private String describe(SQLException e) {
     String state = e.getSQLState();
-    if (state != null && state.startsWith("08")) {
-      return "cannot reach the database (" + e.getMessage() + "); the request can be retried";
+    if (SessionTable.isUnreachable(e)) {
+      return "cannot reach the database ("
+          + SessionTable.detail(e)
+          + "); the request can be retried";
     }
     if ("42P01".equals(state)) {
       return "the table " + table.name + " is missing (" + e.getMessage() + ")";

@@ -44,7 +44,14 @@ final class SessionDocument {
     this.values = values;
     this.factory =
         JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(200).build())
+            // Names and strings as long as the writer may write them (the size of a session is
+            // bounded by maxSessionBytes), so that whatever was saved can be read back.
+            .streamReadConstraints(
+                StreamReadConstraints.builder()
+                    .maxNestingDepth(200)
+                    .maxNameLength(Integer.MAX_VALUE)
+                    .maxStringLength(Integer.MAX_VALUE)
+                    .build())
             .build();
     this.mapper = new ObjectMapper(factory);
   }
@@ -208,9 +215,24 @@ final class SessionDocument {
         .context(meta != null ? meta.path("context").asText("/") : "/")
         .lastNode(meta != null && meta.hasNonNull("node") ? meta.get("node").asText() : null);
     r.attributes().putAll(attributes);
-    long version = meta == null ? 0 : meta.path("version").asLong(0);
+    long version = versionOf(meta);
     r.baseline = new SessionRecord.Baseline(version, expiry, maxInactive, raw);
     return r;
+  }
+
+  /**
+   * The row's version, which saves compare in SQL as {@code bigint}: anything but a whole number
+   * that fits would make every later save of the row fail, so such a row cannot be read.
+   */
+  private static long versionOf(@Nullable JsonNode meta) {
+    JsonNode version = meta == null ? null : meta.get("version");
+    if (version == null || version.isNull()) {
+      return 0;
+    }
+    if (!version.isIntegralNumber() || !version.canConvertToLong()) {
+      throw new CodecException("\"" + META + "\".version is not a whole number: " + version);
+    }
+    return version.longValue();
   }
 
   private static int maxInactiveOf(

@@ -127,8 +127,12 @@ final class SessionTable {
     try (Connection c = dataSource.getConnection()) {
       prepare(c);
     } catch (SQLException e) {
+      String reason =
+          isUnreachable(e)
+              ? "cannot reach the database (" + detail(e) + "); the request can be retried"
+              : detail(e);
       throw new PgSessionException(
-          "setup", null, "cannot check or create the table " + name + ": " + e.getMessage(), e);
+          "setup", null, "cannot check or create the table " + name + ": " + reason, e);
     }
     ready = true;
   }
@@ -174,6 +178,33 @@ final class SessionTable {
         return rs.getBoolean(1);
       }
     }
+  }
+
+  /**
+   * Whether the error means the server cannot be reached or is going away: a connection exception
+   * (SQLState class 08), or an administrator, crash or startup shutdown (57P01, 57P02, 57P03).
+   */
+  static boolean isUnreachable(SQLException e) {
+    String state = e.getSQLState();
+    return state != null
+        && (state.startsWith("08")
+            || state.equals("57P01")
+            || state.equals("57P02")
+            || state.equals("57P03"));
+  }
+
+  /**
+   * The error's message with its cause's: a pool that timed out waiting for a connection says only
+   * that, while the driver's reason (refused, authentication failed, no SSL) is in the cause. The
+   * driver puts no password in its messages.
+   */
+  static String detail(SQLException e) {
+    String message = e.getMessage() == null ? e.toString() : e.getMessage();
+    Throwable cause = e.getCause();
+    if (cause != null && cause.getMessage() != null && !message.contains(cause.getMessage())) {
+      return message + ": " + cause.getMessage();
+    }
+    return message;
   }
 
   /** A stable 64-bit key for an advisory lock (FNV-1a over the text). */
