@@ -138,10 +138,13 @@ public final class PgSessionStore {
       if (!touchDue(record, base)) {
         return SaveOutcome.UNCHANGED;
       }
-      touch(record.sid(), record.expiry());
       record.baseline =
           new SessionRecord.Baseline(
-              base.version(), record.expiry(), base.maxInactiveSeconds(), base.json());
+              base.version(),
+              touchKeepingStamp(record, base.rowStamp()),
+              record.expiry(),
+              base.maxInactiveSeconds(),
+              base.json());
       return SaveOutcome.TOUCHED;
     }
     return update(record, encoded, base);
@@ -155,36 +158,66 @@ public final class PgSessionStore {
     return record.expiry() - base.storedExpiry() >= Math.max(threshold, 1);
   }
 
+  /**
+   * Moves the expiry; if nobody wrote the row since {@code stamp}, the record stays in step with it
+   * and the new stamp is returned. Otherwise the expiry is moved all the same and {@code null} is
+   * returned, so that a later save of this record re-reads the row before writing.
+   */
+  private @Nullable String touchKeepingStamp(SessionRecord record, @Nullable String stamp) {
+    if (stamp != null) {
+      String touched =
+          call(
+              "touch",
+              record.sid(),
+              c -> {
+                try (PreparedStatement ps = c.prepareStatement(table.touchIfUnchanged)) {
+                  ps.setDouble(1, expireSeconds(record.expiry()));
+                  ps.setString(2, record.sid());
+                  ps.setString(3, stamp);
+                  return firstString(ps.executeQuery());
+                }
+              });
+      if (touched != null) {
+        return touched;
+      }
+    }
+    touch(record.sid(), record.expiry());
+    return null;
+  }
+
   private void insert(SessionRecord record, Map<String, String> encoded) {
     requireStorable("save", record.sid());
     String json = document.assemble(record, encoded, 1);
     checkSize(record.sid(), json);
-    call(
-        "save",
-        record.sid(),
-        c -> {
-          try (PreparedStatement ps = c.prepareStatement(table.insert)) {
-            ps.setString(1, record.sid());
-            ps.setString(2, json);
-            ps.setDouble(3, expireSeconds(record.expiry()));
-            return ps.executeUpdate();
-          }
-        });
+    String stamp =
+        call(
+            "save",
+            record.sid(),
+            c -> {
+              try (PreparedStatement ps = c.prepareStatement(table.insert)) {
+                ps.setString(1, record.sid());
+                ps.setString(2, json);
+                ps.setDouble(3, expireSeconds(record.expiry()));
+                return firstString(ps.executeQuery());
+              }
+            });
     record.baseline =
-        new SessionRecord.Baseline(1, record.expiry(), record.maxInactiveSeconds(), encoded);
+        new SessionRecord.Baseline(1, stamp, record.expiry(), record.maxInactiveSeconds(), encoded);
   }
 
   private SaveOutcome update(
       SessionRecord record, Map<String, String> encoded, SessionRecord.Baseline base) {
     Map<String, String> toWrite = encoded;
-    long expected = base.version();
+    long version = base.version();
+    String expected = base.rowStamp();
     for (int attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
-      String json = document.assemble(record, toWrite, expected + 1);
+      String json = document.assemble(record, toWrite, version + 1);
       checkSize(record.sid(), json);
-      if (conditionalUpdate(record, json, expected)) {
+      String written = expected == null ? null : conditionalUpdate(record, json, expected);
+      if (written != null) {
         record.baseline =
             new SessionRecord.Baseline(
-                expected + 1, record.expiry(), record.maxInactiveSeconds(), toWrite);
+                version + 1, written, record.expiry(), record.maxInactiveSeconds(), toWrite);
         if (attempt > 0) {
           applyStored(record, toWrite, encoded);
           return SaveOutcome.MERGED;
@@ -201,12 +234,13 @@ public final class PgSessionStore {
         return SaveOutcome.GONE;
       }
       toWrite = merge(current.baseline.json(), base.json(), encoded);
-      expected = current.baseline.version();
+      version = current.baseline.version();
+      expected = current.baseline.rowStamp();
       log.debug(
-          "pgsession[{}] session {} was changed concurrently; re-applying to version {}",
+          "pgsession[{}] session {} was changed concurrently; re-applying on top of version {}",
           table.name,
           SessionIds.forLog(record.sid()),
-          expected);
+          version);
     }
     return updateLocked(record, encoded, base);
   }
@@ -250,16 +284,20 @@ public final class PgSessionStore {
       return SaveOutcome.GONE;
     }
     Map<String, String> toWrite = merge(current.baseline.json(), base.json(), encoded);
-    long expected = current.baseline.version();
-    String json = document.assemble(record, toWrite, expected + 1);
+    long version = current.baseline.version();
+    String json = document.assemble(record, toWrite, version + 1);
     checkSize(record.sid(), json);
-    if (runUpdate(c, record, json, expected) != 1) {
+    String written =
+        current.baseline.rowStamp() == null
+            ? null
+            : runUpdate(c, record, json, current.baseline.rowStamp());
+    if (written == null) {
       throw new PgSessionException(
-          "save", record.sid(), "the locked row changed its version; nothing was written");
+          "save", record.sid(), "the locked row changed under its lock; nothing was written");
     }
     record.baseline =
         new SessionRecord.Baseline(
-            expected + 1, record.expiry(), record.maxInactiveSeconds(), toWrite);
+            version + 1, written, record.expiry(), record.maxInactiveSeconds(), toWrite);
     applyStored(record, toWrite, encoded);
     return SaveOutcome.MERGED;
   }
@@ -307,18 +345,25 @@ public final class PgSessionStore {
     }
   }
 
-  private boolean conditionalUpdate(SessionRecord record, String json, long expected) {
-    return call("save", record.sid(), c -> runUpdate(c, record, json, expected)) == 1;
+  /** Writes the document if the row is still as read; returns its new stamp, or null. */
+  private @Nullable String conditionalUpdate(SessionRecord record, String json, String expected) {
+    return call("save", record.sid(), c -> runUpdate(c, record, json, expected));
   }
 
-  private int runUpdate(Connection c, SessionRecord record, String json, long expected)
-      throws SQLException {
+  private @Nullable String runUpdate(
+      Connection c, SessionRecord record, String json, String expected) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(table.update)) {
       ps.setString(1, json);
       ps.setDouble(2, expireSeconds(record.expiry()));
       ps.setString(3, record.sid());
-      ps.setLong(4, expected);
-      return ps.executeUpdate();
+      ps.setString(4, expected);
+      return firstString(ps.executeQuery());
+    }
+  }
+
+  private static @Nullable String firstString(ResultSet rs) throws SQLException {
+    try (rs) {
+      return rs.next() ? rs.getString(1) : null;
     }
   }
 
@@ -376,10 +421,10 @@ public final class PgSessionStore {
               try (PreparedStatement ps = c.prepareStatement(table.touch)) {
                 ps.setDouble(1, expireSeconds(expiry));
                 ps.setString(2, sid);
-                return ps.executeUpdate();
+                return firstString(ps.executeQuery());
               }
             })
-        == 1;
+        != null;
   }
 
   /** Deletes a session; returns whether there was a row. */
@@ -545,7 +590,9 @@ public final class PgSessionStore {
 
   private @Nullable SessionRecord decode(String sid, Row row) {
     try {
-      return document.decode(sid, row.json(), row.expiry(), System.currentTimeMillis());
+      SessionRecord r = document.decode(sid, row.json(), row.expiry(), System.currentTimeMillis());
+      r.baseline = r.baseline == null ? null : r.baseline.withStamp(row.stamp());
+      return r;
     } catch (CodecException e) {
       if (config.onUndecodable() == PgSessionConfig.UndecodablePolicy.FAIL) {
         throw new PgSessionException(
@@ -568,7 +615,7 @@ public final class PgSessionStore {
       if (!rs.next()) {
         return null;
       }
-      return new Row(rs.getString(1), rs.getLong(2));
+      return new Row(rs.getString(1), rs.getLong(2), rs.getString(3));
     }
   }
 
@@ -647,7 +694,7 @@ public final class PgSessionStore {
     return e.getMessage() == null ? e.toString() : e.getMessage();
   }
 
-  private record Row(String json, long expiry) {}
+  private record Row(String json, long expiry, String stamp) {}
 
   @FunctionalInterface
   private interface SqlWork<T> {

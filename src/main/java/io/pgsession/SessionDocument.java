@@ -216,23 +216,19 @@ final class SessionDocument {
         .lastNode(meta != null && meta.hasNonNull("node") ? meta.get("node").asText() : null);
     r.attributes().putAll(attributes);
     long version = versionOf(meta);
-    r.baseline = new SessionRecord.Baseline(version, expiry, maxInactive, raw);
+    r.baseline = new SessionRecord.Baseline(version, null, expiry, maxInactive, raw);
     return r;
   }
 
   /**
-   * The row's version, which saves compare in SQL as {@code bigint}: anything but a whole number
-   * that fits would make every later save of the row fail, so such a row cannot be read.
+   * The document's version counter. It is informational (saves detect concurrent writes through the
+   * row's {@code xmin}), so a value another writer mangled counts as 0.
    */
   private static long versionOf(@Nullable JsonNode meta) {
     JsonNode version = meta == null ? null : meta.get("version");
-    if (version == null || version.isNull()) {
-      return 0;
-    }
-    if (!version.isIntegralNumber() || !version.canConvertToLong()) {
-      throw new CodecException("\"" + META + "\".version is not a whole number: " + version);
-    }
-    return version.longValue();
+    return version != null && version.isIntegralNumber() && version.canConvertToLong()
+        ? version.longValue()
+        : 0;
   }
 
   private static int maxInactiveOf(

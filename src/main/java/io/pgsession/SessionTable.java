@@ -31,6 +31,7 @@ final class SessionTable {
   final String insert;
   final String update;
   final String touch;
+  final String touchIfUnchanged;
   final String delete;
   final String exists;
   final String expired;
@@ -52,24 +53,36 @@ final class SessionTable {
             + " ELSE (extract(epoch FROM expire AT TIME ZONE '"
             + config.expireZone()
             + "') * 1000)::bigint END";
-    String version = "coalesce((sess->'pgsession'->>'version')::bigint, 0)";
     this.name = t;
-    this.load = "SELECT sess, " + expireMillis + " FROM " + t + " WHERE sid = ?";
+    // xmin, the id of the transaction that wrote the row version, changes with every write by
+    // anyone (a touch, a Node app, another node), so it is the optimistic check of a save; it
+    // needs no parsing of the stored JSON.
+    this.load = "SELECT sess, " + expireMillis + ", xmin::text FROM " + t + " WHERE sid = ?";
     this.insert =
         "INSERT INTO "
             + t
             + " (sid, sess, expire) VALUES (?, ?::json, "
             + expireAt
-            + ") ON CONFLICT (sid) DO UPDATE SET sess = EXCLUDED.sess, expire = EXCLUDED.expire";
+            + ") ON CONFLICT (sid) DO UPDATE SET sess = EXCLUDED.sess, expire = EXCLUDED.expire"
+            + " RETURNING xmin::text";
     this.update =
         "UPDATE "
             + t
             + " SET sess = ?::json, expire = "
             + expireAt
-            + " WHERE sid = ? AND "
-            + version
-            + " = ?";
-    this.touch = "UPDATE " + t + " SET expire = greatest(expire, " + expireAt + ") WHERE sid = ?";
+            + " WHERE sid = ? AND xmin = ?::text::xid RETURNING xmin::text";
+    this.touch =
+        "UPDATE "
+            + t
+            + " SET expire = greatest(expire, "
+            + expireAt
+            + ") WHERE sid = ? RETURNING xmin::text";
+    this.touchIfUnchanged =
+        "UPDATE "
+            + t
+            + " SET expire = greatest(expire, "
+            + expireAt
+            + ") WHERE sid = ? AND xmin = ?::text::xid RETURNING xmin::text";
     this.delete = "DELETE FROM " + t + " WHERE sid = ?";
     this.exists = "SELECT 1 FROM " + t + " WHERE sid = ? AND expire > " + now;
     this.expired =
@@ -85,7 +98,8 @@ final class SessionTable {
             + " WHERE sid = ? AND expire <= "
             + now
             + " RETURNING sess, "
-            + expireMillis;
+            + expireMillis
+            + ", xmin::text";
     this.reap =
         "DELETE FROM "
             + t
