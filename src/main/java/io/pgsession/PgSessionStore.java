@@ -55,6 +55,7 @@ public final class PgSessionStore {
   private final PgSessionConfig config;
   private final SessionTable table;
   private final SessionDocument document;
+  private final OutageGate outage = new OutageGate();
   private final Set<String> reportedUndecodable =
       Collections.newSetFromMap(
           Collections.synchronizedMap(
@@ -666,12 +667,39 @@ public final class PgSessionStore {
   }
 
   private <T> T call(String operation, @Nullable String sid, SqlWork<T> work) {
-    table.ensureReady(dataSource);
-    try (Connection c = dataSource.getConnection()) {
-      return work.run(c);
-    } catch (SQLException e) {
-      throw new PgSessionException(operation, sid, describe(e), e);
+    if (!outage.admit()) {
+      throw new PgSessionException(
+          operation,
+          sid,
+          "cannot reach the database (it failed moments ago; pgsession tries again within a"
+              + " second); the request can be retried");
     }
+    try {
+      table.ensureReady(dataSource);
+      T result;
+      try (Connection c = dataSource.getConnection()) {
+        result = work.run(c);
+      } catch (SQLException e) {
+        throw new PgSessionException(operation, sid, describe(e), e);
+      }
+      outage.succeeded();
+      return result;
+    } catch (PgSessionException e) {
+      if (isUnreachable(e)) {
+        outage.failed();
+      } else {
+        // The database answered, with an error of another kind.
+        outage.succeeded();
+      }
+      throw e;
+    } catch (RuntimeException | Error e) {
+      outage.released();
+      throw e;
+    }
+  }
+
+  private static boolean isUnreachable(PgSessionException e) {
+    return e.getCause() instanceof SQLException sql && SessionTable.isUnreachable(sql);
   }
 
   private String describe(SQLException e) {

@@ -8,6 +8,7 @@ import io.pgsession.PgSessionConfig;
 import io.pgsession.PgSessionException;
 import io.pgsession.PgSessionStore;
 import io.pgsession.SessionRecord;
+import io.pgsession.testing.Eventually;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,7 +61,7 @@ class DatabaseOutageTest {
 
         Throwable whileDown = catchFailure(() -> store.save(record));
         pg.start();
-        store.save(record);
+        Eventually.run(() -> store.save(record), Duration.ofSeconds(10));
 
         assertThat(whileDown)
             .isInstanceOf(PgSessionException.class)
