@@ -196,9 +196,15 @@ final class SessionTable {
 
   /**
    * Whether the error means the server cannot be reached or is going away: a connection exception
-   * (SQLState class 08), or an administrator, crash or startup shutdown (57P01, 57P02, 57P03).
+   * (SQLState class 08), an administrator, crash or startup shutdown (57P01, 57P02, 57P03), or a
+   * pool that could not hand out a connection in time.
    */
   static boolean isUnreachable(SQLException e) {
+    if (e instanceof java.sql.SQLTransientConnectionException) {
+      // The pool gave no connection within its timeout: the database is down, or too slow to
+      // hand connections back; either way this request cannot be served now.
+      return true;
+    }
     String state = e.getSQLState();
     return state != null
         && (state.startsWith("08")
