@@ -35,7 +35,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.apache.catalina.Context;
+import org.apache.catalina.Session;
 import org.apache.catalina.connector.Connector;
+import org.apache.catalina.session.PersistentManager;
 import org.apache.catalina.startup.Tomcat;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.server.Server;
@@ -56,7 +58,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <p>Both applications at the root context need distinct {@code sidPrefix}es: with the default
  * (empty) prefix both record the context {@code "/"} under one key space, and each side's expiry
  * processing then also claims the other side's expired sessions and fires its own listeners for
- * them.
+ * them, and a {@link PgStore} counts, lists and clears the other side's rows as its own.
  */
 class JettyAndTomcatShareTheTableTest {
   @RegisterExtension static PostgresExtension pg = new PostgresExtension();
@@ -85,9 +87,13 @@ class JettyAndTomcatShareTheTableTest {
 
   private @Nullable JettySide jetty;
   private @Nullable TomcatSide tomcat;
+  private @Nullable StoreSide storeSide;
 
   @AfterEach
   void stopServers() throws Exception {
+    if (storeSide != null) {
+      storeSide.close();
+    }
     if (tomcat != null) {
       tomcat.close();
     }
@@ -129,6 +135,52 @@ class JettyAndTomcatShareTheTableTest {
       assertThat(user.get("owner")).isEqualTo(user.expectedOwner());
       assertThat(user.visit()).isEqualTo(String.valueOf(VISITS_PER_USER + 1));
     }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("layouts")
+  void persistentManagerStoreSizesKeysExpiresAndClearsOnlyItsOwnRows(Layout layout)
+      throws Exception {
+    String table = "stored_" + (layout.jettyPath().equals("/") ? "root" : "paths");
+    jetty = JettySide.start(layout.jettyPath(), config(table, layout.jettyPrefix()));
+    StoreSide store = StoreSide.start(layout.tomcatPath(), config(table, layout.tomcatPrefix()));
+    storeSide = store;
+    List<User> jettyUsers = users(jetty);
+    List<User> storeUsers = users(store);
+    visitAllAtOnce(jettyUsers, storeUsers);
+    jetty.awaitSessionsReleased();
+    store.swapOutEverySession();
+    User jettyGone = jettyUsers.get(0);
+    User storeGone = storeUsers.get(0);
+    Map<String, String> jettyRowsBefore = rowsExcept(table, sids(storeUsers));
+    jettyRowsBefore.remove(jettyGone.sid);
+    expireLongAgo(table, jettyGone.sid);
+    expireLongAgo(table, storeGone.sid);
+
+    int size = store.store.getSize();
+    List<String> keys = List.of(store.store.keys());
+    List<String> expiredKeys = List.of(store.store.expiredKeys());
+    store.store.processExpires();
+    jetty.scavenge();
+    store.store.clear();
+
+    assertThat(size).isEqualTo(USERS_PER_SIDE);
+    assertThat(keys).containsExactlyInAnyOrderElementsOf(ids(storeUsers));
+    assertThat(expiredKeys).containsExactly(storeGone.id);
+    assertThat(store.destroyed).containsExactly(storeGone.id);
+    assertThat(jetty.destroyed).containsExactly(jettyGone.id);
+    assertThat(rowsExcept(table)).isEqualTo(jettyRowsBefore);
+    for (User user : jettyUsers.subList(1, jettyUsers.size())) {
+      assertThat(user.get("owner")).isEqualTo(user.expectedOwner());
+    }
+  }
+
+  private static String[] sids(List<User> users) {
+    return users.stream().map(u -> u.sid).toArray(String[]::new);
+  }
+
+  private static List<String> ids(List<User> users) {
+    return users.stream().map(u -> u.id).toList();
   }
 
   // ---------------------------------------------------------------- scenario
@@ -473,6 +525,103 @@ class JettyAndTomcatShareTheTableTest {
 
     void reap() {
       manager.store().reap();
+    }
+
+    @Override
+    public void close() throws Exception {
+      tomcat.stop();
+      tomcat.destroy();
+    }
+  }
+
+  /** Tomcat's own PersistentManager with {@link PgStore}, serving {@link TestApp}'s servlet. */
+  private static final class StoreSide implements Side, AutoCloseable {
+    final List<String> destroyed;
+    final PgStore store = new PgStore();
+    private final Tomcat tomcat = new Tomcat();
+    private final PersistentManager manager = new PersistentManager();
+    private final String base;
+    private final String prefix;
+
+    private StoreSide(String path, PgSessionConfig config) throws IOException {
+      String configured = config.sidPrefix();
+      prefix = configured != null ? configured : PgSessionManager.defaultPrefix(path);
+      tomcat.setBaseDir(Files.createTempDirectory("pgsession-shared-store").toString());
+      Connector connector = new Connector("HTTP/1.1");
+      connector.setPort(0);
+      connector.setProperty("address", "127.0.0.1");
+      tomcat.setConnector(connector);
+      store.setDataSource(pg.dataSource());
+      store.setConfig(config);
+      manager.setStore(store);
+      Context ctx =
+          tomcat.addContext(path, Files.createTempDirectory("pgsession-docbase").toString());
+      ctx.setManager(manager);
+      Destroyed listener = new Destroyed();
+      destroyed = listener.ids;
+      ctx.addServletContainerInitializer((classes, sc) -> sc.addListener(listener), null);
+      Tomcat.addServlet(ctx, "app", new TestApp.Servlet());
+      ctx.addServletMappingDecoded("/", "app");
+      base = path;
+    }
+
+    static StoreSide start(String path, PgSessionConfig config) throws Exception {
+      StoreSide side = new StoreSide(path, config);
+      side.tomcat.start();
+      return side;
+    }
+
+    /** Writes every session to the store and drops it from memory, as a swap-out does. */
+    void swapOutEverySession() throws IOException {
+      for (Session session : manager.findSessions()) {
+        store.save(session);
+        manager.removeSuper(session);
+      }
+    }
+
+    @Override
+    public String kind() {
+      return "store";
+    }
+
+    @Override
+    public String prefix() {
+      return prefix;
+    }
+
+    @Override
+    public String url(String path) {
+      return "http://127.0.0.1:" + tomcat.getConnector().getLocalPort() + base + path;
+    }
+
+    @Override
+    public String setPath(String name, String value) {
+      return "/set?name=" + name + "&value=" + value;
+    }
+
+    @Override
+    public String getPath(String name) {
+      return "/get?name=" + name;
+    }
+
+    @Override
+    public String visitPath() {
+      return "/incr";
+    }
+
+    @Override
+    public String idPath() {
+      return "/id";
+    }
+
+    @Override
+    public String shown(String value) {
+      return value;
+    }
+
+    @Override
+    public String bareId(String answer) {
+      return answer;
     }
 
     @Override
