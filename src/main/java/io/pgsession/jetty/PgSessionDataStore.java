@@ -143,6 +143,9 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
 
   @Override
   public @Nullable SessionData doLoad(String id) {
+    if (!namesOwnRow(id)) {
+      return null;
+    }
     SessionRecord taken = claimed.get(id);
     SessionRecord record = taken != null ? taken : store().load(sid(id));
     return record == null ? null : toData(id, record);
@@ -175,12 +178,12 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
     if (claimed.remove(id) != null) {
       return true;
     }
-    return store().delete(sid(id));
+    return namesOwnRow(id) && store().delete(sid(id));
   }
 
   @Override
   public boolean doExists(String id) {
-    return !claimed.containsKey(id) && store().exists(sid(id));
+    return namesOwnRow(id) && !claimed.containsKey(id) && store().exists(sid(id));
   }
 
   @Override
@@ -246,11 +249,28 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
   // ---------------------------------------------------------------- mapping
 
   private String sid(String id) {
+    if (!namesOwnRow(id)) {
+      throw new PgSessionException(
+          "store", id, "a session id holding '/' could name another context's row; not stored");
+    }
     return prefix + id;
+  }
+
+  /**
+   * Whether an id can name a row of this context. Behind the prefix, an id holding {@code /} would
+   * spell the row of another web application ({@code /shop/x} in the root context, {@code b/x} in
+   * {@code /a} for {@code /a/b}). Jetty never generates one, so it comes from a forged cookie and
+   * is treated as no session.
+   */
+  private static boolean namesOwnRow(String id) {
+    return id.indexOf('/') < 0;
   }
 
   /** Takes an expired row out of the table; true if this node got it. */
   private boolean claim(String id) {
+    if (!namesOwnRow(id)) {
+      return false;
+    }
     SessionRecord taken = store().takeExpired(sid(id));
     if (taken == null) {
       return false;
