@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.server.Context;
 import org.eclipse.jetty.session.AbstractSessionDataStore;
 import org.eclipse.jetty.session.SessionData;
@@ -54,6 +55,13 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
 
   /** Expired sessions this node took from the table, by id, until Jetty has invalidated them. */
   private final Map<String, SessionRecord> claimed = new ConcurrentHashMap<>();
+
+  /**
+   * Set when reading a session failed, until the database answers again. Jetty logs and swallows a
+   * failed read and then creates a new session, whose cookie would replace the browser's; while
+   * this is set, {@link #newSessionData} first checks that the database answers.
+   */
+  private final AtomicBoolean readFailed = new AtomicBoolean();
 
   private volatile @Nullable PgSessionStore store;
   private String contextPath = "/";
@@ -130,6 +138,9 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
   @Override
   public SessionData newSessionData(
       String id, long created, long accessed, long lastAccessed, long maxInactiveMs) {
+    if (readFailed.get()) {
+      confirmReachable(id);
+    }
     return new PgSessionData(
         this,
         id,
@@ -147,8 +158,39 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
       return null;
     }
     SessionRecord taken = claimed.get(id);
-    SessionRecord record = taken != null ? taken : store().load(sid(id));
+    SessionRecord record = taken != null ? taken : read(id);
     return record == null ? null : toData(id, record);
+  }
+
+  private @Nullable SessionRecord read(String id) {
+    try {
+      SessionRecord record = store().load(sid(id));
+      readFailed.set(false);
+      return record;
+    } catch (PgSessionException e) {
+      readFailed.set(true);
+      throw e;
+    }
+  }
+
+  /**
+   * Fails the creation of a session while the database does not answer: the request then fails
+   * instead of handing the browser a new session id that cannot be saved and that would replace the
+   * cookie of its stored session.
+   */
+  private void confirmReachable(String id) {
+    try {
+      store().exists(sid(id));
+      readFailed.set(false);
+    } catch (PgSessionException e) {
+      throw new PgSessionException(
+          "create",
+          id,
+          "reading the requested session failed and the database still does not answer, so no"
+              + " new session is created (its cookie would replace the stored session's); the"
+              + " request can be retried",
+          e);
+    }
   }
 
   @Override

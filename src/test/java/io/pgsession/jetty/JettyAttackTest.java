@@ -4,7 +4,15 @@ import static io.pgsession.jetty.JettyTestSupport.factory;
 import static io.pgsession.jetty.JettyTestSupport.strings;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgsession.attack.OutageDataSource;
 import io.pgsession.testing.PostgresExtension;
+import java.net.CookieManager;
+import java.net.CookiePolicy;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -53,5 +61,31 @@ class JettyAttackTest {
                 "SELECT sess->>'role' FROM session WHERE sid = ?",
                 "/shop/" + shopId))
         .containsExactly("customer");
+  }
+
+  @Test
+  void requestMeetingADownDatabaseFailsWithoutReplacingTheSessionCookie() throws Exception {
+    OutageDataSource outage = OutageDataSource.wrap(pg.dataSource());
+    node = JettyNode.start("a", factory(outage.dataSource()), "/");
+    CookieManager cookies = new CookieManager(null, CookiePolicy.ACCEPT_ALL);
+    HttpClient client = HttpClient.newBuilder().cookieHandler(cookies).build();
+    send(client, node.uri("op=set&name=cart&value=3-apples"));
+    node.awaitIdle();
+
+    outage.down(true);
+    HttpResponse<String> duringOutage = send(client, node.uri("op=incr"));
+    node.awaitIdle();
+    outage.down(false);
+    HttpResponse<String> after = send(client, node.uri("op=get&name=cart"));
+
+    assertThat(duringOutage.statusCode()).isGreaterThanOrEqualTo(500);
+    assertThat(duringOutage.headers().allValues("Set-Cookie")).isEmpty();
+    assertThat(after.body()).isEqualTo("java.lang.String:3-apples");
+  }
+
+  private static HttpResponse<String> send(HttpClient client, URI uri) throws Exception {
+    return client.send(
+        HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 }
