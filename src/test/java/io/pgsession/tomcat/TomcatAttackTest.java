@@ -3,6 +3,7 @@ package io.pgsession.tomcat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgsession.PgSessionConfig;
+import io.pgsession.attack.OutageDataSource;
 import io.pgsession.testing.PostgresExtension;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,10 +27,12 @@ class TomcatAttackTest {
   @RegisterExtension static PostgresExtension pg = new PostgresExtension();
 
   static Tomcat tomcat;
+  static OutageDataSource outage;
   static Browser.Target node;
 
   @BeforeAll
   static void start() throws IOException, LifecycleException {
+    outage = OutageDataSource.wrap(pg.dataSource());
     Path base = Files.createTempDirectory("pgsession-tomcat-attack");
     tomcat = new Tomcat();
     tomcat.setBaseDir(base.toString());
@@ -54,7 +57,7 @@ class TomcatAttackTest {
     }
     Context ctx = tomcat.addContext(path, docBase.toString());
     PgSessionManager manager = new PgSessionManager();
-    manager.setDataSource(pg.dataSource());
+    manager.setDataSource(outage.dataSource());
     manager.setConfig(PgSessionConfig.builder().allowPackages("io.pgsession.tomcat").build());
     ctx.setManager(manager);
     Tomcat.addServlet(ctx, "app", new TestApp.Servlet());
@@ -92,6 +95,26 @@ class TomcatAttackTest {
 
     assertThat(shopper.get(node, "/shop/get?name=role")).isEqualTo("customer");
     assertThat(role("/shop/" + shopId)).isEqualTo("customer");
+  }
+
+  @Test
+  void requestMeetingADownDatabaseFailsWithoutReplacingTheSessionCookie() {
+    Browser browser = new Browser();
+    browser.get(node, "/shop/set?name=cart&value=3-apples");
+    String cookie = browser.cookie("JSESSIONID");
+
+    outage.down(true);
+    Browser.Answer duringOutage;
+    try {
+      duringOutage = browser.send(node, "/shop/incr", null);
+    } finally {
+      outage.down(false);
+    }
+    String after = browser.get(node, "/shop/get?name=cart");
+
+    assertThat(duringOutage.status()).isGreaterThanOrEqualTo(500);
+    assertThat(browser.cookie("JSESSIONID")).isEqualTo(cookie);
+    assertThat(after).isEqualTo("3-apples");
   }
 
   private static String bare(String id) {
