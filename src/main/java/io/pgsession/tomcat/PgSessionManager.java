@@ -231,7 +231,7 @@ public final class PgSessionManager extends ManagerBase {
               ? context.getLoader().getClassLoader()
               : Thread.currentThread().getContextClassLoader();
       PgSessionStore store = new PgSessionStore(connections.dataSource(), config, loader);
-      SessionReaper reaper = SessionReaper.start(store);
+      SessionReaper reaper = StoreOptions.withLibraryLoader(() -> SessionReaper.start(store));
       return new Started(store, connections, reaper, prefix, path.isEmpty() ? "/" : path);
     } catch (RuntimeException e) {
       connections.close();
