@@ -174,14 +174,15 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
   }
 
   /**
-   * Fails the creation of a session while the database does not answer: the request then fails
-   * instead of handing the browser a new session id that cannot be saved and that would replace the
-   * cookie of its stored session.
+   * Fails the creation of a session after a failed read, when creating it would do harm: while the
+   * database does not answer, the browser would get a new session id that cannot be saved and that
+   * replaces the cookie of its stored session; and when Jetty reuses the id of a row that could not
+   * be read ({@code onUndecodable=FAIL}), the new session would overwrite that row.
    */
   private void confirmReachable(String id) {
+    boolean stored;
     try {
-      store().exists(sid(id));
-      readFailed.set(false);
+      stored = store().exists(sid(id));
     } catch (PgSessionException e) {
       throw new PgSessionException(
           "create",
@@ -191,6 +192,13 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
               + " request can be retried",
           e);
     }
+    if (stored) {
+      throw new PgSessionException(
+          "create",
+          id,
+          "the stored session with this id could not be read, so it is not replaced by a new one");
+    }
+    readFailed.set(false);
   }
 
   @Override

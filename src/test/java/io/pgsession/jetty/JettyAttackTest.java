@@ -83,6 +83,32 @@ class JettyAttackTest {
     assertThat(after.body()).isEqualTo("java.lang.String:3-apples");
   }
 
+  @Test
+  void unreadableRowUnderPolicyFailFailsTheRequestAndIsNotOverwritten() throws Exception {
+    PgSessionDataStoreFactory factory = factory(pg);
+    factory.setOnUndecodable("FAIL");
+    node = JettyNode.start("a", factory, "/");
+    CookieManager cookies = new CookieManager(null, CookiePolicy.ACCEPT_ALL);
+    HttpClient client = HttpClient.newBuilder().cookieHandler(cookies).build();
+    String id = send(client, node.uri("op=set&name=cart&value=3-apples")).body();
+    node.awaitIdle();
+    String unreadable = "{\"@t\": \"io.pgsession.notallowed.Outsider\", \"v\": {}}";
+    JettyTestSupport.update(
+        pg.dataSource(),
+        "UPDATE session SET sess = jsonb_set(sess::jsonb, '{cart}', ?::jsonb)::json WHERE sid = ?",
+        unreadable,
+        id);
+    String before =
+        strings(pg.dataSource(), "SELECT sess::text FROM session WHERE sid = ?", id).get(0);
+
+    HttpResponse<String> answer = send(client, node.uri("op=incr"));
+    node.awaitIdle();
+
+    assertThat(answer.statusCode()).isGreaterThanOrEqualTo(500);
+    assertThat(strings(pg.dataSource(), "SELECT sess::text FROM session WHERE sid = ?", id))
+        .containsExactly(before);
+  }
+
   private static HttpResponse<String> send(HttpClient client, URI uri) throws Exception {
     return client.send(
         HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
