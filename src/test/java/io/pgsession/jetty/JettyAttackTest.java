@@ -5,6 +5,7 @@ import static io.pgsession.jetty.JettyTestSupport.strings;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgsession.attack.OutageDataSource;
+import io.pgsession.attack.SlowWritesDataSource;
 import io.pgsession.testing.PostgresExtension;
 import java.net.CookieManager;
 import java.net.CookiePolicy;
@@ -13,6 +14,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -107,6 +109,44 @@ class JettyAttackTest {
     assertThat(answer.statusCode()).isGreaterThanOrEqualTo(500);
     assertThat(strings(pg.dataSource(), "SELECT sess::text FROM session WHERE sid = ?", id))
         .containsExactly(before);
+  }
+
+  /**
+   * A page that only opens a session sets its cookie; the browser's next request may go to another
+   * node at once, which must find the session rather than hand out another one.
+   */
+  @Test
+  void newSessionWithoutAttributesIsStoredBeforeTheResponse() throws Exception {
+    node =
+        JettyNode.start(
+            "a", factory(SlowWritesDataSource.wrap(pg.dataSource(), Duration.ofSeconds(1))), "/");
+    CookieManager cookies = new CookieManager(null, CookiePolicy.ACCEPT_ALL);
+    HttpClient client = HttpClient.newBuilder().cookieHandler(cookies).build();
+
+    HttpResponse<String> opened = send(client, node.uri("op=open"));
+    String id = opened.body();
+    List<String> rowsAtResponse =
+        strings(pg.dataSource(), "SELECT sid FROM session WHERE sid = ?", id);
+
+    assertThat(opened.statusCode()).isEqualTo(200);
+    assertThat(rowsAtResponse).containsExactly(id);
+  }
+
+  @Test
+  void attributeChangedInPlaceIsStoredBeforeTheResponse() throws Exception {
+    node =
+        JettyNode.start(
+            "a", factory(SlowWritesDataSource.wrap(pg.dataSource(), Duration.ofSeconds(1))), "/");
+    CookieManager cookies = new CookieManager(null, CookiePolicy.ACCEPT_ALL);
+    HttpClient client = HttpClient.newBuilder().cookieHandler(cookies).build();
+    String id = send(client, node.uri("op=append&value=first")).body();
+    node.awaitIdle();
+
+    send(client, node.uri("op=append&value=second"));
+    List<String> atResponse =
+        strings(pg.dataSource(), "SELECT sess->>'log' FROM session WHERE sid = ?", id);
+
+    assertThat(atResponse).singleElement().asString().contains("second");
   }
 
   private static HttpResponse<String> send(HttpClient client, URI uri) throws Exception {
