@@ -12,22 +12,30 @@ import javax.sql.DataSource;
 /**
  * A {@link DataSource} over a real one whose {@code INSERT} and {@code UPDATE} statements take a
  * given extra time, as on a slow database link, so that a test can tell whether a response waited
- * for the save of its session.
+ * for the save of its session; or wait for a test to let them go, to order them against others.
  */
 public final class SlowWritesDataSource {
   private SlowWritesDataSource() {}
 
   public static DataSource wrap(DataSource target, Duration delay) {
+    return wrap(target, () -> LockSupport.parkNanos(delay.toNanos()));
+  }
+
+  /**
+   * Runs {@code beforeWrite} on the writing thread before each {@code INSERT} or {@code UPDATE}.
+   */
+  public static DataSource wrap(DataSource target, Runnable beforeWrite) {
     return proxy(
         DataSource.class,
         target,
         (method, args, result) ->
             result instanceof Connection c
-                ? proxy(Connection.class, c, (m, a, r) -> statement(m, a, r, delay))
+                ? proxy(Connection.class, c, (m, a, r) -> statement(m, a, r, beforeWrite))
                 : result);
   }
 
-  private static Object statement(Method method, Object[] args, Object result, Duration delay) {
+  private static Object statement(
+      Method method, Object[] args, Object result, Runnable beforeWrite) {
     if (result instanceof PreparedStatement ps && method.getName().equals("prepareStatement")) {
       String sql = String.valueOf(args[0]).stripLeading();
       boolean write = sql.startsWith("INSERT") || sql.startsWith("UPDATE");
@@ -37,7 +45,7 @@ public final class SlowWritesDataSource {
           (m, a, r) -> r,
           m -> {
             if (write && m.getName().startsWith("execute")) {
-              LockSupport.parkNanos(delay.toNanos());
+              beforeWrite.run();
             }
           });
     }
