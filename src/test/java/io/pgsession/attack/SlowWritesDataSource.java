@@ -10,9 +10,10 @@ import java.util.concurrent.locks.LockSupport;
 import javax.sql.DataSource;
 
 /**
- * A {@link DataSource} over a real one whose {@code INSERT} and {@code UPDATE} statements take a
- * given extra time, as on a slow database link, so that a test can tell whether a response waited
- * for the save of its session; or wait for a test to let them go, to order them against others.
+ * A {@link DataSource} over a real one whose {@code INSERT}, {@code UPDATE} and {@code DELETE}
+ * statements take a given extra time, as on a slow database link, so that a test can tell whether a
+ * response waited for the save of its session; or wait for a test to let them go, to order them
+ * against others.
  */
 public final class SlowWritesDataSource {
   private SlowWritesDataSource() {}
@@ -21,9 +22,7 @@ public final class SlowWritesDataSource {
     return wrap(target, () -> LockSupport.parkNanos(delay.toNanos()));
   }
 
-  /**
-   * Runs {@code beforeWrite} on the writing thread before each {@code INSERT} or {@code UPDATE}.
-   */
+  /** Runs {@code beforeWrite} on the writing thread before each write. */
   public static DataSource wrap(DataSource target, Runnable beforeWrite) {
     return proxy(
         DataSource.class,
@@ -38,7 +37,8 @@ public final class SlowWritesDataSource {
       Method method, Object[] args, Object result, Runnable beforeWrite) {
     if (result instanceof PreparedStatement ps && method.getName().equals("prepareStatement")) {
       String sql = String.valueOf(args[0]).stripLeading();
-      boolean write = sql.startsWith("INSERT") || sql.startsWith("UPDATE");
+      boolean write =
+          sql.startsWith("INSERT") || sql.startsWith("UPDATE") || sql.startsWith("DELETE");
       return proxy(
           PreparedStatement.class,
           ps,

@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -185,6 +186,39 @@ class JettyAttackTest {
       gated.awaitIdle();
 
       assertThat(browser.get(node.uri("op=get&name=y"))).isEqualTo("java.lang.String:2");
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
+  void invalidateOnTwoNodesAtOnceFiresSessionDestroyedOnce() throws Exception {
+    CountDownLatch parked = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Runnable gate =
+        () -> {
+          parked.countDown();
+          await(release);
+        };
+    node = JettyNode.start("a", factory(pg), "/");
+    try (JettyNode gated =
+        JettyNode.start("b", factory(SlowWritesDataSource.wrap(pg.dataSource(), gate)), "/")) {
+      Browser browser = new Browser();
+      String id = browser.get(node.uri("op=set&name=x&value=1"));
+      node.awaitIdle();
+
+      CompletableFuture<String> onB =
+          CompletableFuture.supplyAsync(
+              () -> Browser.getWithSessionId(gated.uri("op=invalidate"), id));
+      await(parked);
+      String onA = browser.get(node.uri("op=invalidate"));
+      node.awaitIdle();
+      release.countDown();
+      onB.get(10, TimeUnit.SECONDS);
+      gated.awaitIdle();
+
+      assertThat(onA).isEqualTo("invalidated");
+      assertThat(node.destroyed.size() + gated.destroyed.size()).isOne();
     } finally {
       release.countDown();
     }
