@@ -7,6 +7,7 @@ import io.pgsession.testing.PostgresExtension;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -42,6 +43,39 @@ class TomcatRaceTest {
       assertThat(answerB).isEqualTo("ok");
       assertThat(a.events.destroyed.get() + b.events.destroyed.get()).isOne();
       assertThat(TestApp.Tracked.UNBOUND.get() - unbound).isOne();
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Disabled(
+      "Known limitation, not fixed: a request that read the session before another node changed"
+          + " its id saves onto the old id, finds the row gone (SaveOutcome.GONE) and its change is"
+          + " dropped silently; the store keeps no trace of where the row went")
+  @Test
+  void changeMadeWhileAnotherNodeChangesTheSessionIdIsKept() throws Exception {
+    CountDownLatch parked = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Runnable gate =
+        () -> {
+          parked.countDown();
+          await(release);
+        };
+    try (TestNode a = new TestNode("a", pg.dataSource()).start();
+        TestNode b = new TestNode("b", SlowWritesDataSource.wrap(pg.dataSource(), gate)).start()) {
+      Browser browser = new Browser();
+      browser.get(a, "/app/set?name=x&value=1");
+      Browser sameSession = new Browser();
+      sameSession.cookie("JSESSIONID", browser.cookie("JSESSIONID"));
+
+      CompletableFuture<String> onB =
+          CompletableFuture.supplyAsync(() -> sameSession.get(b, "/app/set?name=y&value=2"));
+      await(parked);
+      browser.get(a, "/app/rotate");
+      release.countDown();
+      onB.get(10, TimeUnit.SECONDS);
+
+      assertThat(browser.get(a, "/app/get?name=y")).isEqualTo("2");
     } finally {
       release.countDown();
     }
