@@ -337,7 +337,9 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
     }
     String newSid = sid(data.getId());
     boolean moved = store().changeId(record.sid(), newSid);
-    data.record = moved ? record.withSid(newSid) : null;
+    // Kept even when the row was gone (invalidated on another node meanwhile): the save Jetty
+    // makes next then finds no row under the new id and does not revive the session.
+    data.record = record.withSid(newSid);
     log.debug("pgsession {} session {} renamed to {}: {}", contextPath, oldId, data.getId(), moved);
     return moved;
   }

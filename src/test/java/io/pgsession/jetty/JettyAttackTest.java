@@ -228,6 +228,43 @@ class JettyAttackTest {
     }
   }
 
+  /** A logout on one node racing a login (id change) on another must not bring the session back. */
+  @Test
+  void sessionInvalidatedWhileAnotherNodeChangesItsIdIsNotRevived() throws Exception {
+    CountDownLatch parked = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Runnable gate =
+        () -> {
+          parked.countDown();
+          await(release);
+        };
+    node = JettyNode.start("a", factory(pg), "/");
+    try (JettyNode gated =
+        JettyNode.start("b", factory(SlowWritesDataSource.wrap(pg.dataSource(), gate)), "/")) {
+      Browser browser = new Browser();
+      String id = browser.get(node.uri("op=set&name=user&value=ann"));
+      node.awaitIdle();
+
+      CompletableFuture<String> onB =
+          CompletableFuture.supplyAsync(() -> Browser.getWithSessionId(gated.uri("op=change"), id));
+      await(parked);
+      String onA = browser.get(node.uri("op=invalidate"));
+      node.awaitIdle();
+      release.countDown();
+      String newId = onB.get(10, TimeUnit.SECONDS);
+      gated.awaitIdle();
+
+      assertThat(onA).isEqualTo("invalidated");
+      assertThat(newId).isNotEqualTo(id);
+      assertThat(strings(pg.dataSource(), "SELECT sid FROM session WHERE sid IN (?, ?)", id, newId))
+          .isEmpty();
+      assertThat(Browser.getWithSessionId(node.uri("op=get&name=user"), newId))
+          .isEqualTo("no session");
+    } finally {
+      release.countDown();
+    }
+  }
+
   private static void await(CountDownLatch latch) {
     try {
       if (!latch.await(10, TimeUnit.SECONDS)) {
