@@ -1,8 +1,7 @@
 [description]
 Stores HttpSessions in PostgreSQL with pgsession: one table in the layout of connect-pg-simple,
 attributes as readable JSON, any node may serve any request.
-Copy the pgsession jar and its runtime dependencies (postgresql, HikariCP, jackson-databind,
-jackson-core, jackson-annotations, jackson-datatype-jsr310, jspecify) into
+Copy pgsession-<version>-bundle.jar (pgsession with its dependencies relocated inside) into
 ${jetty.base}/lib/pgsession/.
 
 [tags]

@@ -136,6 +136,9 @@ public final class PgDataSources {
     HikariConfig hikari = new HikariConfig();
     hikari.setPoolName(poolName);
     hikari.setJdbcUrl(settings.jdbcUrl());
+    // Named rather than looked up in DriverManager, which registers drivers once per JVM and
+    // could hand over a web application's copy; in the bundle this is the relocated driver.
+    hikari.setDriverClassName(org.postgresql.Driver.class.getName());
     if (settings.user() != null) {
       hikari.setUsername(settings.user());
     }

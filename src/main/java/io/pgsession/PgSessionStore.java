@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -30,7 +31,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class PgSessionStore {
   private static final Logger log = LoggerFactory.getLogger(PgSessionStore.class);
-  private static final int MAX_SID_LENGTH = 1024;
+  private static final int MAX_SID_BYTES = 1024;
   private static final int MAX_MERGE_ATTEMPTS = 8;
   private static final int UNDECODABLE_MEMORY = 1024;
 
@@ -54,6 +55,7 @@ public final class PgSessionStore {
   private final PgSessionConfig config;
   private final SessionTable table;
   private final SessionDocument document;
+  private final OutageGate outage = new OutageGate();
   private final Set<String> reportedUndecodable =
       Collections.newSetFromMap(
           Collections.synchronizedMap(
@@ -137,10 +139,13 @@ public final class PgSessionStore {
       if (!touchDue(record, base)) {
         return SaveOutcome.UNCHANGED;
       }
-      touch(record.sid(), record.expiry());
       record.baseline =
           new SessionRecord.Baseline(
-              base.version(), record.expiry(), base.maxInactiveSeconds(), base.json());
+              base.version(),
+              touchKeepingStamp(record, base.rowStamp()),
+              record.expiry(),
+              base.maxInactiveSeconds(),
+              base.json());
       return SaveOutcome.TOUCHED;
     }
     return update(record, encoded, base);
@@ -154,60 +159,162 @@ public final class PgSessionStore {
     return record.expiry() - base.storedExpiry() >= Math.max(threshold, 1);
   }
 
+  /**
+   * Moves the expiry; if nobody wrote the row since {@code stamp}, the record stays in step with it
+   * and the new stamp is returned. Otherwise the expiry is moved all the same and {@code null} is
+   * returned, so that a later save of this record re-reads the row before writing.
+   */
+  private @Nullable String touchKeepingStamp(SessionRecord record, @Nullable String stamp) {
+    if (stamp != null) {
+      String touched =
+          call(
+              "touch",
+              record.sid(),
+              c -> {
+                try (PreparedStatement ps = c.prepareStatement(table.touchIfUnchanged)) {
+                  ps.setDouble(1, expireSeconds(record.expiry()));
+                  ps.setString(2, record.sid());
+                  ps.setString(3, stamp);
+                  return firstString(ps.executeQuery());
+                }
+              });
+      if (touched != null) {
+        return touched;
+      }
+    }
+    touch(record.sid(), record.expiry());
+    return null;
+  }
+
   private void insert(SessionRecord record, Map<String, String> encoded) {
+    requireStorable("save", record.sid());
     String json = document.assemble(record, encoded, 1);
     checkSize(record.sid(), json);
-    call(
-        "save",
-        record.sid(),
-        c -> {
-          try (PreparedStatement ps = c.prepareStatement(table.insert)) {
-            ps.setString(1, record.sid());
-            ps.setString(2, json);
-            ps.setDouble(3, expireSeconds(record.expiry()));
-            return ps.executeUpdate();
-          }
-        });
+    String stamp =
+        call(
+            "save",
+            record.sid(),
+            c -> {
+              try (PreparedStatement ps = c.prepareStatement(table.insert)) {
+                ps.setString(1, record.sid());
+                ps.setString(2, json);
+                ps.setDouble(3, expireSeconds(record.expiry()));
+                return firstString(ps.executeQuery());
+              }
+            });
     record.baseline =
-        new SessionRecord.Baseline(1, record.expiry(), record.maxInactiveSeconds(), encoded);
+        new SessionRecord.Baseline(1, stamp, record.expiry(), record.maxInactiveSeconds(), encoded);
   }
 
   private SaveOutcome update(
       SessionRecord record, Map<String, String> encoded, SessionRecord.Baseline base) {
     Map<String, String> toWrite = encoded;
-    long expected = base.version();
+    long version = base.version();
+    String expected = base.rowStamp();
     for (int attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
-      String json = document.assemble(record, toWrite, expected + 1);
+      String json = document.assemble(record, toWrite, version + 1);
       checkSize(record.sid(), json);
-      if (conditionalUpdate(record, json, expected)) {
+      String written = expected == null ? null : conditionalUpdate(record, json, expected);
+      if (written != null) {
         record.baseline =
             new SessionRecord.Baseline(
-                expected + 1, record.expiry(), record.maxInactiveSeconds(), toWrite);
+                version + 1, written, record.expiry(), record.maxInactiveSeconds(), toWrite);
         if (attempt > 0) {
           applyStored(record, toWrite, encoded);
           return SaveOutcome.MERGED;
         }
         return SaveOutcome.UPDATED;
       }
+      backOff(attempt);
       SessionRecord current = load(record.sid());
       if (current == null || current.baseline == null) {
-        log.debug("pgsession[{}] session {} is gone; not revived", table.name, record.sid());
+        log.debug(
+            "pgsession[{}] session {} is gone; not revived",
+            table.name,
+            SessionIds.forLog(record.sid()));
         return SaveOutcome.GONE;
       }
       toWrite = merge(current.baseline.json(), base.json(), encoded);
-      expected = current.baseline.version();
+      version = current.baseline.version();
+      expected = current.baseline.rowStamp();
       log.debug(
-          "pgsession[{}] session {} was changed concurrently; re-applying to version {}",
+          "pgsession[{}] session {} was changed concurrently; re-applying on top of version {}",
           table.name,
           SessionIds.forLog(record.sid()),
-          expected);
+          version);
     }
-    throw new PgSessionException(
+    return updateLocked(record, encoded, base);
+  }
+
+  /**
+   * The last resort after repeated conflicts: reads the row with {@code FOR UPDATE} and writes this
+   * request's changes on top in the same transaction, so no other writer can slip in between. Only
+   * one row is locked, so this cannot deadlock with other saves.
+   */
+  private SaveOutcome updateLocked(
+      SessionRecord record, Map<String, String> encoded, SessionRecord.Baseline base) {
+    return call(
         "save",
         record.sid(),
-        "other requests kept changing the session; gave up after "
-            + MAX_MERGE_ATTEMPTS
-            + " attempts to apply this request's changes");
+        c -> {
+          boolean autoCommit = c.getAutoCommit();
+          c.setAutoCommit(false);
+          try {
+            SaveOutcome outcome = updateUnderLock(c, record, encoded, base);
+            c.commit();
+            return outcome;
+          } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+          } finally {
+            c.setAutoCommit(autoCommit);
+          }
+        });
+  }
+
+  private SaveOutcome updateUnderLock(
+      Connection c, SessionRecord record, Map<String, String> encoded, SessionRecord.Baseline base)
+      throws SQLException {
+    Row row;
+    try (PreparedStatement ps = c.prepareStatement(table.load + " FOR UPDATE")) {
+      ps.setString(1, record.sid());
+      row = readRow(ps.executeQuery());
+    }
+    SessionRecord current = row == null ? null : decode(record.sid(), row);
+    if (current == null || current.baseline == null) {
+      return SaveOutcome.GONE;
+    }
+    Map<String, String> toWrite = merge(current.baseline.json(), base.json(), encoded);
+    long version = current.baseline.version();
+    String json = document.assemble(record, toWrite, version + 1);
+    checkSize(record.sid(), json);
+    String written =
+        current.baseline.rowStamp() == null
+            ? null
+            : runUpdate(c, record, json, current.baseline.rowStamp());
+    if (written == null) {
+      throw new PgSessionException(
+          "save", record.sid(), "the locked row changed under its lock; nothing was written");
+    }
+    record.baseline =
+        new SessionRecord.Baseline(
+            version + 1, written, record.expiry(), record.maxInactiveSeconds(), toWrite);
+    applyStored(record, toWrite, encoded);
+    return SaveOutcome.MERGED;
+  }
+
+  /**
+   * Waits a random time, up to 1, 2, 4 ... 32 ms as conflicts repeat, so that requests which
+   * collided on one session do not re-read and write again in lockstep and collide once more.
+   */
+  private static void backOff(int attempt) {
+    long maxMillis = 1L << Math.min(attempt, 5);
+    try {
+      Thread.sleep(ThreadLocalRandom.current().nextLong(maxMillis + 1));
+    } catch (InterruptedException e) {
+      // Keep the request going without the pause; its caller sees the interrupt.
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** The stored attributes with this request's own changes (against what it read) on top. */
@@ -239,21 +346,26 @@ public final class PgSessionStore {
     }
   }
 
-  private boolean conditionalUpdate(SessionRecord record, String json, long expected) {
-    int rows =
-        call(
-            "save",
-            record.sid(),
-            c -> {
-              try (PreparedStatement ps = c.prepareStatement(table.update)) {
-                ps.setString(1, json);
-                ps.setDouble(2, expireSeconds(record.expiry()));
-                ps.setString(3, record.sid());
-                ps.setLong(4, expected);
-                return ps.executeUpdate();
-              }
-            });
-    return rows == 1;
+  /** Writes the document if the row is still as read; returns its new stamp, or null. */
+  private @Nullable String conditionalUpdate(SessionRecord record, String json, String expected) {
+    return call("save", record.sid(), c -> runUpdate(c, record, json, expected));
+  }
+
+  private @Nullable String runUpdate(
+      Connection c, SessionRecord record, String json, String expected) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(table.update)) {
+      ps.setString(1, json);
+      ps.setDouble(2, expireSeconds(record.expiry()));
+      ps.setString(3, record.sid());
+      ps.setString(4, expected);
+      return firstString(ps.executeQuery());
+    }
+  }
+
+  private static @Nullable String firstString(ResultSet rs) throws SQLException {
+    try (rs) {
+      return rs.next() ? rs.getString(1) : null;
+    }
   }
 
   private Map<String, String> encodeAttributes(SessionRecord record, List<String> failures) {
@@ -310,10 +422,10 @@ public final class PgSessionStore {
               try (PreparedStatement ps = c.prepareStatement(table.touch)) {
                 ps.setDouble(1, expireSeconds(expiry));
                 ps.setString(2, sid);
-                return ps.executeUpdate();
+                return firstString(ps.executeQuery());
               }
             })
-        == 1;
+        != null;
   }
 
   /** Deletes a session; returns whether there was a row. */
@@ -479,7 +591,9 @@ public final class PgSessionStore {
 
   private @Nullable SessionRecord decode(String sid, Row row) {
     try {
-      return document.decode(sid, row.json(), row.expiry(), System.currentTimeMillis());
+      SessionRecord r = document.decode(sid, row.json(), row.expiry(), System.currentTimeMillis());
+      r.baseline = r.baseline == null ? null : r.baseline.withStamp(row.stamp());
+      return r;
     } catch (CodecException e) {
       if (config.onUndecodable() == PgSessionConfig.UndecodablePolicy.FAIL) {
         throw new PgSessionException(
@@ -502,7 +616,7 @@ public final class PgSessionStore {
       if (!rs.next()) {
         return null;
       }
-      return new Row(rs.getString(1), rs.getLong(2));
+      return new Row(rs.getString(1), rs.getLong(2), rs.getString(3));
     }
   }
 
@@ -518,21 +632,26 @@ public final class PgSessionStore {
   }
 
   /**
-   * Whether an id can be a row key at all: PostgreSQL text holds no NUL, a lone surrogate has no
-   * UTF-8 form, and a btree index entry must stay well under a page. Such ids cannot name a stored
-   * session, so lookups answer "absent" without asking the database.
+   * Whether an id can be a row key at all: PostgreSQL text holds no NUL, an unpaired surrogate has
+   * no UTF-8 form (the driver would store a different id), and a btree index entry must stay well
+   * under a third of a page, so the id is limited in UTF-8 bytes. Such ids cannot name a stored
+   * session, so lookups answer "absent" without asking the database and saves refuse them.
    */
   static boolean isStorable(String sid) {
-    if (sid.isEmpty() || sid.length() > MAX_SID_LENGTH) {
+    if (sid.isEmpty() || sid.length() > MAX_SID_BYTES) {
       return false;
     }
     for (int i = 0; i < sid.length(); i++) {
       char c = sid.charAt(i);
-      if (c == 0 || Character.isSurrogate(c)) {
+      if (Character.isHighSurrogate(c)
+          && i + 1 < sid.length()
+          && Character.isLowSurrogate(sid.charAt(i + 1))) {
+        i++;
+      } else if (c == 0 || Character.isSurrogate(c)) {
         return false;
       }
     }
-    return true;
+    return SessionDocument.utf8Length(sid) <= MAX_SID_BYTES;
   }
 
   private static void requireStorable(String operation, String sid) {
@@ -541,24 +660,54 @@ public final class PgSessionStore {
           operation,
           sid,
           "the id is empty, longer than "
-              + MAX_SID_LENGTH
-              + " characters, or holds NUL or surrogate characters");
+              + MAX_SID_BYTES
+              + " bytes in UTF-8, or holds NUL or unpaired surrogate characters, so it cannot be"
+              + " a session id; nothing was written");
     }
   }
 
   private <T> T call(String operation, @Nullable String sid, SqlWork<T> work) {
-    table.ensureReady(dataSource);
-    try (Connection c = dataSource.getConnection()) {
-      return work.run(c);
-    } catch (SQLException e) {
-      throw new PgSessionException(operation, sid, describe(e), e);
+    if (!outage.admit()) {
+      throw new PgSessionException(
+          operation,
+          sid,
+          "cannot reach the database (it failed moments ago; pgsession tries again within a"
+              + " second); the request can be retried");
     }
+    try {
+      table.ensureReady(dataSource);
+      T result;
+      try (Connection c = dataSource.getConnection()) {
+        result = work.run(c);
+      } catch (SQLException e) {
+        throw new PgSessionException(operation, sid, describe(e), e);
+      }
+      outage.succeeded();
+      return result;
+    } catch (PgSessionException e) {
+      if (isUnreachable(e)) {
+        outage.failed();
+      } else {
+        // The database answered, with an error of another kind.
+        outage.succeeded();
+      }
+      throw e;
+    } catch (RuntimeException | Error e) {
+      outage.released();
+      throw e;
+    }
+  }
+
+  private static boolean isUnreachable(PgSessionException e) {
+    return e.getCause() instanceof SQLException sql && SessionTable.isUnreachable(sql);
   }
 
   private String describe(SQLException e) {
     String state = e.getSQLState();
-    if (state != null && state.startsWith("08")) {
-      return "cannot reach the database (" + e.getMessage() + "); the request can be retried";
+    if (SessionTable.isUnreachable(e)) {
+      return "cannot reach the database ("
+          + SessionTable.detail(e)
+          + "); the request can be retried";
     }
     if ("42P01".equals(state)) {
       return "the table " + table.name + " is missing (" + e.getMessage() + ")";
@@ -573,7 +722,7 @@ public final class PgSessionStore {
     return e.getMessage() == null ? e.toString() : e.getMessage();
   }
 
-  private record Row(String json, long expiry) {}
+  private record Row(String json, long expiry, String stamp) {}
 
   @FunctionalInterface
   private interface SqlWork<T> {

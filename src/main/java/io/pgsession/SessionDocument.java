@@ -7,8 +7,8 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.CharArrayWriter;
 import java.io.IOException;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -44,7 +44,14 @@ final class SessionDocument {
     this.values = values;
     this.factory =
         JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(200).build())
+            // Names and strings as long as the writer may write them (the size of a session is
+            // bounded by maxSessionBytes), so that whatever was saved can be read back.
+            .streamReadConstraints(
+                StreamReadConstraints.builder()
+                    .maxNestingDepth(200)
+                    .maxNameLength(Integer.MAX_VALUE)
+                    .maxStringLength(Integer.MAX_VALUE)
+                    .build())
             .build();
     this.mapper = new ObjectMapper(factory);
   }
@@ -65,7 +72,9 @@ final class SessionDocument {
 
   /** One attribute value as JSON text; throws {@link CodecException} if it cannot be stored. */
   String encodeValue(@Nullable Object value) {
-    StringWriter out = new StringWriter(64);
+    // Not StringWriter: its StringBuffer copies char by char into a Latin-1 array, which costs
+    // more than the JSON generation itself for large values.
+    CharArrayWriter out = new CharArrayWriter(64);
     try (JsonGenerator g = factory.createGenerator(out)) {
       values.write(g, value);
     } catch (IOException e) {
@@ -85,7 +94,7 @@ final class SessionDocument {
 
   /** The whole document for a record whose attributes are already encoded. */
   String assemble(SessionRecord r, Map<String, String> attributeJson, long version) {
-    StringWriter out = new StringWriter(256 + attributeJson.size() * 32);
+    CharArrayWriter out = new CharArrayWriter(256 + attributeJson.size() * 32);
     try (JsonGenerator g = factory.createGenerator(out)) {
       g.writeStartObject();
       writeCookie(g, r);
@@ -206,9 +215,20 @@ final class SessionDocument {
         .context(meta != null ? meta.path("context").asText("/") : "/")
         .lastNode(meta != null && meta.hasNonNull("node") ? meta.get("node").asText() : null);
     r.attributes().putAll(attributes);
-    long version = meta == null ? 0 : meta.path("version").asLong(0);
-    r.baseline = new SessionRecord.Baseline(version, expiry, maxInactive, raw);
+    long version = versionOf(meta);
+    r.baseline = new SessionRecord.Baseline(version, null, expiry, maxInactive, raw);
     return r;
+  }
+
+  /**
+   * The document's version counter. It is informational (saves detect concurrent writes through the
+   * row's {@code xmin}), so a value another writer mangled counts as 0.
+   */
+  private static long versionOf(@Nullable JsonNode meta) {
+    JsonNode version = meta == null ? null : meta.get("version");
+    return version != null && version.isIntegralNumber() && version.canConvertToLong()
+        ? version.longValue()
+        : 0;
   }
 
   private static int maxInactiveOf(

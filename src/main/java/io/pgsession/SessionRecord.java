@@ -150,7 +150,19 @@ public final class SessionRecord {
     return "SessionRecord[" + SessionIds.forLog(sid) + ", context=" + context + "]";
   }
 
-  /** What was read from (or last written to) the row. */
+  /**
+   * What was read from (or last written to) the row: the document's version counter, the row's
+   * {@code xmin} as text ({@code null} when unknown, which makes the next save re-read the row),
+   * the stored expiry and interval, and each attribute's stored JSON.
+   */
   record Baseline(
-      long version, long storedExpiry, int maxInactiveSeconds, Map<String, String> json) {}
+      long version,
+      @Nullable String rowStamp,
+      long storedExpiry,
+      int maxInactiveSeconds,
+      Map<String, String> json) {
+    Baseline withStamp(@Nullable String stamp) {
+      return new Baseline(version, stamp, storedExpiry, maxInactiveSeconds, json);
+    }
+  }
 }

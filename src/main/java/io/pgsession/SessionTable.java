@@ -31,6 +31,7 @@ final class SessionTable {
   final String insert;
   final String update;
   final String touch;
+  final String touchIfUnchanged;
   final String delete;
   final String exists;
   final String expired;
@@ -52,24 +53,36 @@ final class SessionTable {
             + " ELSE (extract(epoch FROM expire AT TIME ZONE '"
             + config.expireZone()
             + "') * 1000)::bigint END";
-    String version = "coalesce((sess->'pgsession'->>'version')::bigint, 0)";
     this.name = t;
-    this.load = "SELECT sess, " + expireMillis + " FROM " + t + " WHERE sid = ?";
+    // xmin, the id of the transaction that wrote the row version, changes with every write by
+    // anyone (a touch, a Node app, another node), so it is the optimistic check of a save; it
+    // needs no parsing of the stored JSON.
+    this.load = "SELECT sess, " + expireMillis + ", xmin::text FROM " + t + " WHERE sid = ?";
     this.insert =
         "INSERT INTO "
             + t
             + " (sid, sess, expire) VALUES (?, ?::json, "
             + expireAt
-            + ") ON CONFLICT (sid) DO UPDATE SET sess = EXCLUDED.sess, expire = EXCLUDED.expire";
+            + ") ON CONFLICT (sid) DO UPDATE SET sess = EXCLUDED.sess, expire = EXCLUDED.expire"
+            + " RETURNING xmin::text";
     this.update =
         "UPDATE "
             + t
             + " SET sess = ?::json, expire = "
             + expireAt
-            + " WHERE sid = ? AND "
-            + version
-            + " = ?";
-    this.touch = "UPDATE " + t + " SET expire = greatest(expire, " + expireAt + ") WHERE sid = ?";
+            + " WHERE sid = ? AND xmin = ?::text::xid RETURNING xmin::text";
+    this.touch =
+        "UPDATE "
+            + t
+            + " SET expire = greatest(expire, "
+            + expireAt
+            + ") WHERE sid = ? RETURNING xmin::text";
+    this.touchIfUnchanged =
+        "UPDATE "
+            + t
+            + " SET expire = greatest(expire, "
+            + expireAt
+            + ") WHERE sid = ? AND xmin = ?::text::xid RETURNING xmin::text";
     this.delete = "DELETE FROM " + t + " WHERE sid = ?";
     this.exists = "SELECT 1 FROM " + t + " WHERE sid = ? AND expire > " + now;
     this.expired =
@@ -85,7 +98,8 @@ final class SessionTable {
             + " WHERE sid = ? AND expire <= "
             + now
             + " RETURNING sess, "
-            + expireMillis;
+            + expireMillis
+            + ", xmin::text";
     this.reap =
         "DELETE FROM "
             + t
@@ -127,8 +141,12 @@ final class SessionTable {
     try (Connection c = dataSource.getConnection()) {
       prepare(c);
     } catch (SQLException e) {
+      String reason =
+          isUnreachable(e)
+              ? "cannot reach the database (" + detail(e) + "); the request can be retried"
+              : detail(e);
       throw new PgSessionException(
-          "setup", null, "cannot check or create the table " + name + ": " + e.getMessage(), e);
+          "setup", null, "cannot check or create the table " + name + ": " + reason, e);
     }
     ready = true;
   }
@@ -174,6 +192,39 @@ final class SessionTable {
         return rs.getBoolean(1);
       }
     }
+  }
+
+  /**
+   * Whether the error means the server cannot be reached or is going away: a connection exception
+   * (SQLState class 08), an administrator, crash or startup shutdown (57P01, 57P02, 57P03), or a
+   * pool that could not hand out a connection in time.
+   */
+  static boolean isUnreachable(SQLException e) {
+    if (e instanceof java.sql.SQLTransientConnectionException) {
+      // The pool gave no connection within its timeout: the database is down, or too slow to
+      // hand connections back; either way this request cannot be served now.
+      return true;
+    }
+    String state = e.getSQLState();
+    return state != null
+        && (state.startsWith("08")
+            || state.equals("57P01")
+            || state.equals("57P02")
+            || state.equals("57P03"));
+  }
+
+  /**
+   * The error's message with its cause's: a pool that timed out waiting for a connection says only
+   * that, while the driver's reason (refused, authentication failed, no SSL) is in the cause. The
+   * driver puts no password in its messages.
+   */
+  static String detail(SQLException e) {
+    String message = e.getMessage() == null ? e.toString() : e.getMessage();
+    Throwable cause = e.getCause();
+    if (cause != null && cause.getMessage() != null && !message.contains(cause.getMessage())) {
+      return message + ": " + cause.getMessage();
+    }
+    return message;
   }
 
   /** A stable 64-bit key for an advisory lock (FNV-1a over the text). */

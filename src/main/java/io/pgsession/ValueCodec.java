@@ -62,6 +62,9 @@ final class ValueCodec {
   static final String VALUE = "v";
   static final String ENTRIES = "e";
 
+  /** The tag of a string holding NUL, stored as the parts between the NULs. */
+  static final String TEXT_WITH_NUL = "String";
+
   private static final int MAX_DEPTH = 100;
   private static final Map<Class<?>, Scalar> SCALARS_BY_CLASS = new HashMap<>();
   private static final Map<String, Scalar> SCALARS_BY_TAG = new HashMap<>();
@@ -128,6 +131,8 @@ final class ValueCodec {
     }
     if (value == null) {
       g.writeNull();
+    } else if (value instanceof String s && s.indexOf(0) >= 0) {
+      writeTextWithNul(g, s);
     } else if (value instanceof String s) {
       writeString(g, s);
     } else if (value instanceof Boolean b) {
@@ -311,18 +316,42 @@ final class ValueCodec {
     g.writeEndObject();
   }
 
+  /**
+   * Text holding NUL, as the parts between the NULs: written as the escape {@code \u0000} it would
+   * make PostgreSQL's json operators fail on the whole document.
+   */
+  private static void writeTextWithNul(JsonGenerator g, String s) throws IOException {
+    g.writeStartObject();
+    g.writeStringField(TYPE, TEXT_WITH_NUL);
+    g.writeArrayFieldStart(VALUE);
+    for (String part : s.split("\0", -1)) {
+      writeString(g, part);
+    }
+    g.writeEndArray();
+    g.writeEndObject();
+  }
+
   private static void writeString(JsonGenerator g, String s) throws IOException {
     checkText(s);
     g.writeString(s);
   }
 
   /**
-   * Refuses text that PostgreSQL's json type would reject or that would not survive UTF-8: an
-   * unpaired surrogate has no UTF-8 encoding at all.
+   * Refuses text that would not survive the table: an unpaired surrogate has no UTF-8 encoding at
+   * all, and although the json type accepts the escape {@code \u0000}, PostgreSQL's json operators
+   * ({@code ->}, {@code ->>}) fail on any document holding it (SQLState 22P05), which would break
+   * every later save of the session and every expiry query over the table. String values holding
+   * NUL are written in parts instead; names, map keys and characters cannot be.
    */
   static void checkText(String s) {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
+      if (c == 0) {
+        throw new CodecException(
+            "it holds a NUL character (U+0000) at index "
+                + i
+                + ", which PostgreSQL's json functions cannot read; only String values may hold it");
+      }
       if (Character.isHighSurrogate(c)) {
         if (i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
           i++;
@@ -470,6 +499,9 @@ final class ValueCodec {
     }
     String tag = tagNode.textValue();
     JsonNode payload = node.path(VALUE);
+    if (tag.equals(TEXT_WITH_NUL)) {
+      return readTextWithNul(payload);
+    }
     Scalar scalar = SCALARS_BY_TAG.get(tag);
     if (scalar != null) {
       return readScalar(scalar, payload);
@@ -492,6 +524,18 @@ final class ValueCodec {
       return readCollectionInto(newInstance(type), payload, depth);
     }
     return readObject(type, payload, depth);
+  }
+
+  private static String readTextWithNul(JsonNode payload) {
+    requireArray(payload, "a text holding NUL");
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < payload.size(); i++) {
+      if (!payload.get(i).isTextual()) {
+        throw new CodecException("a part of a text holding NUL is " + payload.get(i));
+      }
+      text.append(i == 0 ? "" : "\0").append(payload.get(i).textValue());
+    }
+    return text.toString();
   }
 
   private static Object readScalar(Scalar scalar, JsonNode payload) {

@@ -47,6 +47,48 @@ class ConcurrentWritersTest {
   }
 
   @Test
+  void aWriteThatKeepsTheDocumentVersionIsStillNotLost() throws Exception {
+    String sid = stored(Map.of("a", 1, "b", "old"));
+    SessionRecord onA = nodeA.load(sid);
+    // Another writer (express-session writes the whole document back, pgsession's version
+    // counter included) changes b and leaves the version as it was.
+    try (var c = pg.dataSource().getConnection();
+        var ps =
+            c.prepareStatement(
+                "UPDATE session SET sess = replace(sess::text, '\"old\"', '\"node\"')::json"
+                    + " WHERE sid = ?")) {
+      ps.setString(1, sid);
+      assertThat(ps.executeUpdate()).isEqualTo(1);
+    }
+    onA.attributes().put("a", 2);
+
+    SaveOutcome outcome = nodeA.save(onA);
+
+    assertThat(outcome).isEqualTo(SaveOutcome.MERGED);
+    assertThat(nodeB.load(sid).attributes())
+        .containsExactlyInAnyOrderEntriesOf(Map.of("a", 2, "b", "node"));
+  }
+
+  @Test
+  void aTouchByAnotherNodeDoesNotHideItsLaterWrite() {
+    String sid = stored(Map.of("a", 1, "b", 1));
+    SessionRecord onA = nodeA.load(sid);
+    SessionRecord onB = nodeB.load(sid);
+    onB.attributes().put("b", 2);
+    nodeB.save(onB);
+    onA.expiry(onA.expiry() + 3_600_000L);
+
+    SaveOutcome touched = nodeA.save(onA);
+    onA.attributes().put("a", 2);
+    SaveOutcome written = nodeA.save(onA);
+
+    assertThat(touched).isEqualTo(SaveOutcome.TOUCHED);
+    assertThat(written).isEqualTo(SaveOutcome.MERGED);
+    assertThat(nodeB.load(sid).attributes())
+        .containsExactlyInAnyOrderEntriesOf(Map.of("a", 2, "b", 2));
+  }
+
+  @Test
   void removalOnOneNodeAndSetOnTheOtherBothSurvive() {
     String sid = stored(Map.of("keep", 1, "drop", 1));
     SessionRecord onA = nodeA.load(sid);

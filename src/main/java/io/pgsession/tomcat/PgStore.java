@@ -28,8 +28,9 @@ import org.slf4j.LoggerFactory;
  * A {@code Store} for Tomcat's {@code PersistentManager} that keeps sessions as pgsession's JSON
  * documents instead of Java-serialized blobs: {@code <Manager
  * className="org.apache.catalina.session.PersistentManager"><Store
- * className="io.pgsession.tomcat.PgStore" jdbcUrl="..."/></Manager>}. Takes the same attributes as
- * {@link PgSessionManager}.
+ * className="io.pgsession.tomcat.PgStore" jdbcUrl="..."/></Manager>}. Takes the attributes of
+ * {@link PgSessionManager} except {@code touchFraction} and the reaper's: PersistentManager
+ * decides when sessions are written and expired.
  *
  * <p>PersistentManager keeps sessions in memory and writes them when it swaps them out or backs
  * them up, so this path needs sticky sessions. Each save writes the whole document. {@link

@@ -1,0 +1,114 @@
+package io.pgsession.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A few seconds of the benchmark, so that it keeps working: every store completes operations with
+ * plausible statement counts. Speed is not asserted; the full run measures it.
+ */
+class SessionStoreBenchmarkTest {
+
+  @Test
+  void everyStoreCompletesEachWorkloadWithPlausibleStatementCounts() throws Exception {
+    SessionStoreBenchmark.Settings settings =
+        new SessionStoreBenchmark.Settings(
+            Duration.ofMillis(200),
+            Duration.ofMillis(400),
+            List.of(2),
+            List.of(SessionShape.SMALL),
+            List.of(Workload.READ_ONLY, Workload.MIXED),
+            List.of(),
+            40,
+            4,
+            "",
+            Path.of("target/benchmarks-smoke"));
+
+    Report report = new SessionStoreBenchmark(settings).run();
+
+    assertThat(report.results())
+        .extracting(CellResult::store)
+        .containsOnly(
+            Stores.FLOOR,
+            Stores.pgsessionName(report.results()),
+            Stores.JETTY_JDBC,
+            Stores.SPRING,
+            Stores.TOMCAT);
+    assertThat(report.results()).hasSize(5 * 2);
+    for (CellResult r : report.results()) {
+      assertThat(r.error()).as(r.store() + " " + r.workload()).isNull();
+      assertThat(r.operations()).as(r.store() + " " + r.workload()).isPositive();
+      assertThat(r.statementsPerOperation())
+          .as(r.store() + " " + r.workload())
+          .isBetween(1.0, 10.0);
+    }
+  }
+
+  @Test
+  void aReadOnlyRequestCostsTheFloorAndPgsessionOneStatement() throws Exception {
+    SessionStoreBenchmark.Settings settings =
+        new SessionStoreBenchmark.Settings(
+            Duration.ofMillis(100),
+            Duration.ofMillis(300),
+            List.of(1),
+            List.of(SessionShape.LARGE),
+            List.of(Workload.READ_ONLY),
+            List.of("floor", "jetty adapter"),
+            20,
+            2,
+            "prepareThreshold=1",
+            Path.of("target/benchmarks-smoke"));
+
+    Report report = new SessionStoreBenchmark(settings).run();
+
+    assertThat(report.results()).hasSize(2);
+    assertThat(report.results())
+        .allSatisfy(r -> assertThat(r.statements()).isEqualTo(r.operations()));
+  }
+
+  @Test
+  void theReportIsWrittenAsMarkdownAndCsv() throws Exception {
+    CellResult floor =
+        new CellResult(
+            Stores.FLOOR,
+            SessionShape.SMALL,
+            Workload.CREATE,
+            1,
+            100,
+            1.0,
+            1000,
+            2000,
+            100,
+            3_000_000,
+            null);
+    CellResult other =
+        new CellResult(
+            Stores.TOMCAT,
+            SessionShape.SMALL,
+            Workload.CREATE,
+            1,
+            50,
+            1.0,
+            1000,
+            2000,
+            100,
+            3_000_000,
+            null);
+    Report report = new Report(List.of(floor, other), List.of("a note"));
+
+    List<Path> files = report.write(Files.createTempDirectory("bench-report"));
+
+    assertThat(Files.readString(files.get(0)))
+        .contains(
+            "a note",
+            "| small | create | 1 | Tomcat DataSourceStore | 50 | 1 | 2 | 2.00 | 60 | 0.50 |");
+    assertThat(Files.readString(files.get(1)))
+        .contains(
+            "small,create,1,\"Tomcat DataSourceStore\",50,1.000,50.0,1.0,2.0,2.000,60.0,0.500,");
+  }
+}
