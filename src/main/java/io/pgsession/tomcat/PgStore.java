@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
  * documents instead of Java-serialized blobs: {@code <Manager
  * className="org.apache.catalina.session.PersistentManager"><Store
  * className="io.pgsession.tomcat.PgStore" jdbcUrl="..."/></Manager>}. Takes the attributes of
- * {@link PgSessionManager} except {@code touchFraction} and the reaper's: PersistentManager
- * decides when sessions are written and expired.
+ * {@link PgSessionManager} except {@code touchFraction} and the reaper's: PersistentManager decides
+ * when sessions are written and expired.
  *
  * <p>PersistentManager keeps sessions in memory and writes them when it swaps them out or backs
  * them up, so this path needs sticky sessions. Each save writes the whole document. {@link

@@ -13,6 +13,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
 import org.apache.catalina.connector.Connector;
@@ -110,11 +112,55 @@ class TomcatAttackTest {
     } finally {
       outage.down(false);
     }
-    String after = browser.get(node, "/shop/get?name=cart");
+    Browser.Answer after = afterRecovery(browser, "/shop/get?name=cart");
 
     assertThat(duringOutage.status()).isGreaterThanOrEqualTo(500);
     assertThat(browser.cookie("JSESSIONID")).isEqualTo(cookie);
-    assertThat(after).isEqualTo("3-apples");
+    assertThat(after.status()).isEqualTo(200);
+    assertThat(after.body()).isEqualTo("3-apples");
+  }
+
+  @Test
+  void sessionWithIntervalZeroNeverExpiresAndAFiniteIntervalLaterTakesEffect() throws SQLException {
+    Browser browser = new Browser();
+    browser.get(node, "/shop/set?name=cart&value=kept");
+    String sid = "/shop/" + bare(browser.cookie("JSESSIONID"));
+
+    browser.get(node, "/shop/interval?seconds=0");
+    String immortal = text("SELECT expire::text FROM session WHERE sid = ?", sid);
+    manager("/shop").processExpires();
+    String readBack = browser.get(node, "/shop/get?name=cart");
+    browser.get(node, "/shop/interval?seconds=60");
+    String finite = text("SELECT (expire < 'infinity')::text FROM session WHERE sid = ?", sid);
+
+    assertThat(immortal).isEqualTo("infinity");
+    assertThat(readBack).isEqualTo("kept");
+    assertThat(finite).isEqualTo("true");
+  }
+
+  /** The first answer other than a 5xx within 10 s: pgsession refuses calls briefly after one. */
+  private static Browser.Answer afterRecovery(Browser browser, String path) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    Browser.Answer answer = browser.send(node, path, null);
+    while (answer.status() >= 500 && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+      answer = browser.send(node, path, null);
+    }
+    return answer;
+  }
+
+  private static PgSessionManager manager(String path) {
+    return (PgSessionManager) ((Context) tomcat.getHost().findChild(path)).getManager();
+  }
+
+  private static String text(String query, String sid) throws SQLException {
+    try (Connection c = pg.dataSource().getConnection();
+        PreparedStatement ps = c.prepareStatement(query)) {
+      ps.setString(1, sid);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
   }
 
   private static String bare(String id) {
