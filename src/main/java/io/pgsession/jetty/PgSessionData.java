@@ -28,6 +28,18 @@ final class PgSessionData extends SessionData {
   }
 
   /**
+   * Also true, unless Jetty's {@code savePeriodSec} throttles saves, when no attribute was set: an
+   * attribute value may have been changed in place, which Jetty cannot see. Jetty writes a dirty
+   * session before the response is committed ({@code flushOnResponseCommit}), so such a change
+   * reaches the table before the client can send its next request to another node; the store
+   * compares the encoded attributes and writes nothing when nothing changed.
+   */
+  @Override
+  public boolean isDirty() {
+    return super.isDirty() || owner.getSavePeriodSec() <= 0;
+  }
+
+  /**
    * Jetty changes the id of the data in place when it renews a session id, and then deletes the old
    * id and stores the new one. Telling the store first lets it move the row in one statement
    * instead.

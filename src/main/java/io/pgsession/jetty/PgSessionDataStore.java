@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.server.Context;
 import org.eclipse.jetty.session.AbstractSessionDataStore;
 import org.eclipse.jetty.session.SessionData;
@@ -54,6 +55,13 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
 
   /** Expired sessions this node took from the table, by id, until Jetty has invalidated them. */
   private final Map<String, SessionRecord> claimed = new ConcurrentHashMap<>();
+
+  /**
+   * Set when reading a session failed, until the database answers again. Jetty logs and swallows a
+   * failed read and then creates a new session, whose cookie would replace the browser's; while
+   * this is set, {@link #newSessionData} first checks that the database answers.
+   */
+  private final AtomicBoolean readFailed = new AtomicBoolean();
 
   private volatile @Nullable PgSessionStore store;
   private String contextPath = "/";
@@ -130,6 +138,9 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
   @Override
   public SessionData newSessionData(
       String id, long created, long accessed, long lastAccessed, long maxInactiveMs) {
+    if (readFailed.get()) {
+      confirmReachable(id);
+    }
     return new PgSessionData(
         this,
         id,
@@ -143,9 +154,51 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
 
   @Override
   public @Nullable SessionData doLoad(String id) {
+    if (!namesOwnRow(id)) {
+      return null;
+    }
     SessionRecord taken = claimed.get(id);
-    SessionRecord record = taken != null ? taken : store().load(sid(id));
+    SessionRecord record = taken != null ? taken : read(id);
     return record == null ? null : toData(id, record);
+  }
+
+  private @Nullable SessionRecord read(String id) {
+    try {
+      SessionRecord record = store().load(sid(id));
+      readFailed.set(false);
+      return record;
+    } catch (PgSessionException e) {
+      readFailed.set(true);
+      throw e;
+    }
+  }
+
+  /**
+   * Fails the creation of a session after a failed read, when creating it would do harm: while the
+   * database does not answer, the browser would get a new session id that cannot be saved and that
+   * replaces the cookie of its stored session; and when Jetty reuses the id of a row that could not
+   * be read ({@code onUndecodable=FAIL}), the new session would overwrite that row.
+   */
+  private void confirmReachable(String id) {
+    boolean stored;
+    try {
+      stored = store().exists(sid(id));
+    } catch (PgSessionException e) {
+      throw new PgSessionException(
+          "create",
+          id,
+          "reading the requested session failed and the database still does not answer, so no"
+              + " new session is created (its cookie would replace the stored session's); the"
+              + " request can be retried",
+          e);
+    }
+    if (stored) {
+      throw new PgSessionException(
+          "create",
+          id,
+          "the stored session with this id could not be read, so it is not replaced by a new one");
+    }
+    readFailed.set(false);
   }
 
   @Override
@@ -175,12 +228,12 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
     if (claimed.remove(id) != null) {
       return true;
     }
-    return store().delete(sid(id));
+    return namesOwnRow(id) && store().delete(sid(id));
   }
 
   @Override
   public boolean doExists(String id) {
-    return !claimed.containsKey(id) && store().exists(sid(id));
+    return namesOwnRow(id) && !claimed.containsKey(id) && store().exists(sid(id));
   }
 
   @Override
@@ -246,11 +299,28 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
   // ---------------------------------------------------------------- mapping
 
   private String sid(String id) {
+    if (!namesOwnRow(id)) {
+      throw new PgSessionException(
+          "store", id, "a session id holding '/' could name another context's row; not stored");
+    }
     return prefix + id;
+  }
+
+  /**
+   * Whether an id can name a row of this context. Behind the prefix, an id holding {@code /} would
+   * spell the row of another web application ({@code /shop/x} in the root context, {@code b/x} in
+   * {@code /a} for {@code /a/b}). Jetty never generates one, so it comes from a forged cookie and
+   * is treated as no session.
+   */
+  private static boolean namesOwnRow(String id) {
+    return id.indexOf('/') < 0;
   }
 
   /** Takes an expired row out of the table; true if this node got it. */
   private boolean claim(String id) {
+    if (!namesOwnRow(id)) {
+      return false;
+    }
     SessionRecord taken = store().takeExpired(sid(id));
     if (taken == null) {
       return false;
@@ -267,7 +337,9 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
     }
     String newSid = sid(data.getId());
     boolean moved = store().changeId(record.sid(), newSid);
-    data.record = moved ? record.withSid(newSid) : null;
+    // Kept even when the row was gone (invalidated on another node meanwhile): the save Jetty
+    // makes next then finds no row under the new id and does not revive the session.
+    data.record = record.withSid(newSid);
     log.debug("pgsession {} session {} renamed to {}: {}", contextPath, oldId, data.getId(), moved);
     return moved;
   }

@@ -231,7 +231,7 @@ public final class PgSessionManager extends ManagerBase {
               ? context.getLoader().getClassLoader()
               : Thread.currentThread().getContextClassLoader();
       PgSessionStore store = new PgSessionStore(connections.dataSource(), config, loader);
-      SessionReaper reaper = SessionReaper.start(store);
+      SessionReaper reaper = StoreOptions.withLibraryLoader(() -> SessionReaper.start(store));
       return new Started(store, connections, reaper, prefix, path.isEmpty() ? "/" : path);
     } catch (RuntimeException e) {
       connections.close();
@@ -417,6 +417,9 @@ public final class PgSessionManager extends ManagerBase {
   }
 
   private @Nullable PgSession load(Started s, String id) {
+    if (!namesOwnRow(id)) {
+      return null;
+    }
     String sid = sidOf(s, id);
     SessionRecord record = s.store().load(sid);
     if (record == null) {
@@ -546,8 +549,22 @@ public final class PgSessionManager extends ManagerBase {
   }
 
   private static String sidOf(Started s, String id) {
+    if (!namesOwnRow(id)) {
+      throw new PgSessionException(
+          "save", id, "a session id holding '/' could name another context's row; not stored");
+    }
     int dot = id.indexOf('.');
     return s.prefix() + (dot < 0 ? id : id.substring(0, dot));
+  }
+
+  /**
+   * Whether an id can name a row of this context. Behind the prefix, an id holding {@code /} would
+   * spell the row of another web application ({@code /shop/x} in the root context, {@code b/x} in
+   * {@code /a} for {@code /a/b}). Tomcat never generates one, so it comes from a forged cookie and
+   * is treated as no session.
+   */
+  private static boolean namesOwnRow(String id) {
+    return id.indexOf('/') < 0;
   }
 
   @Override

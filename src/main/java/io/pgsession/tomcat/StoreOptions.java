@@ -8,6 +8,7 @@ import io.pgsession.PgSessionStore;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 import javax.naming.InitialContext;
 import javax.naming.NamingException;
 import javax.sql.DataSource;
@@ -105,8 +106,25 @@ final class StoreOptions {
       return new Connections(lookup(context, dataSourceName.strip()), null, dataSourceName);
     }
     PgDataSources.Settings parsed = settings();
-    HikariDataSource pool = PgDataSources.create(parsed, poolName);
+    HikariDataSource pool = withLibraryLoader(() -> PgDataSources.create(parsed, poolName));
     return new Connections(pool, pool, parsed.toString());
+  }
+
+  /**
+   * Runs {@code action} with pgsession's own class loader as the thread's context class loader.
+   * Threads started meanwhile (the pool's housekeeper, the reaper) inherit it; with the web
+   * application's, they would keep that loader reachable until they end, and Tomcat reports them as
+   * leaks when the context stops before they have ended.
+   */
+  static <T> T withLibraryLoader(Supplier<T> action) {
+    Thread thread = Thread.currentThread();
+    ClassLoader previous = thread.getContextClassLoader();
+    thread.setContextClassLoader(StoreOptions.class.getClassLoader());
+    try {
+      return action.get();
+    } finally {
+      thread.setContextClassLoader(previous);
+    }
   }
 
   private PgDataSources.Settings settings() {

@@ -106,6 +106,11 @@ final class Browser {
     return cookies.get(name);
   }
 
+  /** Sets a cookie as a client that forges it would. */
+  void cookie(String name, String value) {
+    cookies.put(name, value);
+  }
+
   void basicAuth(@Nullable String user, String password) {
     authorization =
         user == null

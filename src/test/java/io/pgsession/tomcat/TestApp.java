@@ -121,6 +121,11 @@ final class TestApp {
           yield String.valueOf(next);
         }
         case "/id" -> existing == null ? "none" : existing.getId();
+        case "/interval" -> {
+          HttpSession s = req.getSession();
+          s.setMaxInactiveInterval(Integer.parseInt(req.getParameter("seconds")));
+          yield String.valueOf(s.getMaxInactiveInterval());
+        }
         case "/rotate" -> req.changeSessionId();
         case "/invalidate" -> {
           if (existing != null) {

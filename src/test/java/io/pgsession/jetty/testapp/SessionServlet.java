@@ -33,6 +33,8 @@ public final class SessionServlet extends HttpServlet {
               set(req.getSession(true), req.getParameter("name"), req.getParameter("value"));
           case "get" -> get(req.getSession(false), req.getParameter("name"));
           case "read" -> read(req.getSession(false));
+          case "open" -> req.getSession(true).getId();
+          case "append" -> append(req.getSession(true), req.getParameter("value"));
           case "types" -> storeTypes(req.getSession(true));
           case "check-types" -> checkTypes(req.getSession(false));
           case "change" -> change(req);
@@ -52,6 +54,18 @@ public final class SessionServlet extends HttpServlet {
 
   private static String set(HttpSession session, String name, String value) {
     session.setAttribute(name, value);
+    return session.getId();
+  }
+
+  /** Appends to the list attribute "log", changing a list already stored in place. */
+  @SuppressWarnings("unchecked")
+  private static String append(HttpSession session, String value) {
+    List<String> log = (List<String>) session.getAttribute("log");
+    if (log == null) {
+      session.setAttribute("log", new ArrayList<>(List.of(value)));
+    } else {
+      log.add(value);
+    }
     return session.getId();
   }
 
