@@ -350,7 +350,8 @@ final class ValueCodec {
         throw new CodecException(
             "it holds a NUL character (U+0000) at index "
                 + i
-                + ", which PostgreSQL's json functions cannot read; only String values may hold it");
+                + ", which PostgreSQL's json functions cannot read;"
+                + " only String values may hold it");
       }
       if (Character.isHighSurrogate(c)) {
         if (i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
