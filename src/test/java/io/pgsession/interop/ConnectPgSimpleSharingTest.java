@@ -353,7 +353,7 @@ class ConnectPgSimpleSharingTest {
       PgSessionStore store, Map<String, Object> attributes, long expiry) {
     String sid = "java-" + UUID.randomUUID();
     long now = System.currentTimeMillis();
-    int maxInactive = expiry == 0 ? -1 : (int) Math.max(1, (expiry - now) / 1000);
+    int maxInactive = expiry == 0 ? -1 : (int) Math.max(1, Math.round((expiry - now) / 1000.0));
     SessionRecord r = new SessionRecord(sid, now, maxInactive).expiry(expiry);
     r.attributes().putAll(attributes);
     store.save(r);
