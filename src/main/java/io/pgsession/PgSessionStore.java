@@ -674,27 +674,42 @@ public final class PgSessionStore {
           "cannot reach the database (it failed moments ago; pgsession tries again within a"
               + " second); the request can be retried");
     }
+    try (Connection c = connect(operation, sid)) {
+      return work.run(c);
+    } catch (SQLException e) {
+      throw new PgSessionException(operation, sid, describe(e), e);
+    }
+  }
+
+  /**
+   * A connection, with the table ready. Only a failure to get one closes the outage gate: an error
+   * on a connection already made (one backend terminated, say) says nothing of the others.
+   */
+  private Connection connect(String operation, @Nullable String sid) {
     try {
       table.ensureReady(dataSource);
-      T result;
-      try (Connection c = dataSource.getConnection()) {
-        result = work.run(c);
-      } catch (SQLException e) {
-        throw new PgSessionException(operation, sid, describe(e), e);
-      }
+      Connection c = dataSource.getConnection();
       outage.succeeded();
-      return result;
+      return c;
+    } catch (SQLException e) {
+      PgSessionException failure = new PgSessionException(operation, sid, describe(e), e);
+      report(failure);
+      throw failure;
     } catch (PgSessionException e) {
-      if (isUnreachable(e)) {
-        outage.failed();
-      } else {
-        // The database answered, with an error of another kind.
-        outage.succeeded();
-      }
+      report(e);
       throw e;
     } catch (RuntimeException | Error e) {
       outage.released();
       throw e;
+    }
+  }
+
+  private void report(PgSessionException e) {
+    if (isUnreachable(e)) {
+      outage.failed();
+    } else {
+      // The database answered, with an error of another kind.
+      outage.succeeded();
     }
   }
 
