@@ -256,20 +256,7 @@ public final class PgSessionStore {
     return call(
         "save",
         record.sid(),
-        c -> {
-          boolean autoCommit = c.getAutoCommit();
-          c.setAutoCommit(false);
-          try {
-            SaveOutcome outcome = updateUnderLock(c, record, encoded, base);
-            c.commit();
-            return outcome;
-          } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-          } finally {
-            c.setAutoCommit(autoCommit);
-          }
-        });
+        c -> Transactions.inTransaction(c, tx -> updateUnderLock(tx, record, encoded, base)));
   }
 
   private SaveOutcome updateUnderLock(
@@ -545,27 +532,19 @@ public final class PgSessionStore {
     return call(
         "reap",
         null,
-        c -> {
-          boolean autoCommit = c.getAutoCommit();
-          c.setAutoCommit(false);
-          try {
-            int deleted = -1;
-            if (tryReaperLock(c)) {
-              try (PreparedStatement ps = c.prepareStatement(table.reap)) {
-                ps.setDouble(1, config.reaperGrace().toMillis() / 1000.0);
-                ps.setInt(2, config.reaperBatchSize());
-                deleted = ps.executeUpdate();
-              }
-            }
-            c.commit();
-            return deleted;
-          } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-          } finally {
-            c.setAutoCommit(autoCommit);
-          }
-        });
+        c ->
+            Transactions.inTransaction(
+                c,
+                tx -> {
+                  if (!tryReaperLock(tx)) {
+                    return -1;
+                  }
+                  try (PreparedStatement ps = tx.prepareStatement(table.reap)) {
+                    ps.setDouble(1, config.reaperGrace().toMillis() / 1000.0);
+                    ps.setInt(2, config.reaperBatchSize());
+                    return ps.executeUpdate();
+                  }
+                }));
   }
 
   private boolean tryReaperLock(Connection c) throws SQLException {

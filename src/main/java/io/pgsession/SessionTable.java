@@ -164,24 +164,21 @@ final class SessionTable {
               + " does not exist; create it with docker-entrypoint-initdb.d/"
               + "init-session-table.sql, or set createTable=true");
     }
-    boolean autoCommit = c.getAutoCommit();
-    c.setAutoCommit(false);
-    try (Statement s = c.createStatement()) {
-      s.execute("SELECT pg_advisory_xact_lock(" + createLockKey + ")");
-      if (config.schema() != null) {
-        s.execute("CREATE SCHEMA IF NOT EXISTS " + PgSessionConfig.quote(config.schema()));
-      }
-      for (String statement : ddl(config)) {
-        s.execute(statement);
-      }
-      c.commit();
-      log.info("pgsession[{}] created the session table and its expire index", name);
-    } catch (SQLException | RuntimeException e) {
-      c.rollback();
-      throw e;
-    } finally {
-      c.setAutoCommit(autoCommit);
-    }
+    Transactions.inTransaction(
+        c,
+        tx -> {
+          try (Statement s = tx.createStatement()) {
+            s.execute("SELECT pg_advisory_xact_lock(" + createLockKey + ")");
+            if (config.schema() != null) {
+              s.execute("CREATE SCHEMA IF NOT EXISTS " + PgSessionConfig.quote(config.schema()));
+            }
+            for (String statement : ddl(config)) {
+              s.execute(statement);
+            }
+          }
+          return null;
+        });
+    log.info("pgsession[{}] created the session table and its expire index", name);
   }
 
   private boolean tableExists(Connection c) throws SQLException {
