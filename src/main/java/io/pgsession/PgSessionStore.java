@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -117,7 +118,7 @@ public final class PgSessionStore {
    */
   public SaveOutcome save(SessionRecord record) {
     List<String> failures = new ArrayList<>();
-    Map<String, String> encoded = encodeAttributes(record, failures);
+    Encoded encoded = encodeAttributes(record, failures);
     SaveOutcome outcome = write(record, encoded);
     if (!failures.isEmpty()) {
       throw new PgSessionException(
@@ -129,14 +130,16 @@ public final class PgSessionStore {
     return outcome;
   }
 
-  private SaveOutcome write(SessionRecord record, Map<String, String> encoded) {
+  private SaveOutcome write(SessionRecord record, Encoded encoded) {
     SessionRecord.Baseline base = record.baseline;
     if (base == null) {
       insert(record, encoded);
       return SaveOutcome.INSERTED;
     }
-    if (encoded.equals(base.json()) && record.maxInactiveSeconds() == base.maxInactiveSeconds()) {
+    if (encoded.json().equals(base.json())
+        && record.maxInactiveSeconds() == base.maxInactiveSeconds()) {
       if (!touchDue(record, base)) {
+        record.baseline = base.withSnapshots(encoded.snapshots());
         return SaveOutcome.UNCHANGED;
       }
       record.baseline =
@@ -145,7 +148,8 @@ public final class PgSessionStore {
               touchKeepingStamp(record, base.rowStamp()),
               record.expiry(),
               base.maxInactiveSeconds(),
-              base.json());
+              base.json(),
+              encoded.snapshots());
       return SaveOutcome.TOUCHED;
     }
     return update(record, encoded, base);
@@ -186,9 +190,9 @@ public final class PgSessionStore {
     return null;
   }
 
-  private void insert(SessionRecord record, Map<String, String> encoded) {
+  private void insert(SessionRecord record, Encoded encoded) {
     requireStorable("save", record.sid());
-    String json = document.assemble(record, encoded, 1);
+    String json = document.assemble(record, encoded.json(), 1);
     checkSize(record.sid(), json);
     String stamp =
         call(
@@ -203,12 +207,17 @@ public final class PgSessionStore {
               }
             });
     record.baseline =
-        new SessionRecord.Baseline(1, stamp, record.expiry(), record.maxInactiveSeconds(), encoded);
+        new SessionRecord.Baseline(
+            1,
+            stamp,
+            record.expiry(),
+            record.maxInactiveSeconds(),
+            encoded.json(),
+            encoded.snapshots());
   }
 
-  private SaveOutcome update(
-      SessionRecord record, Map<String, String> encoded, SessionRecord.Baseline base) {
-    Map<String, String> toWrite = encoded;
+  private SaveOutcome update(SessionRecord record, Encoded encoded, SessionRecord.Baseline base) {
+    Map<String, String> toWrite = encoded.json();
     long version = base.version();
     String expected = base.rowStamp();
     for (int attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
@@ -216,14 +225,17 @@ public final class PgSessionStore {
       checkSize(record.sid(), json);
       String written = expected == null ? null : conditionalUpdate(record, json, expected);
       if (written != null) {
+        Map<String, @Nullable Object> snapshots =
+            attempt > 0 ? applyStored(record, toWrite, encoded) : encoded.snapshots();
         record.baseline =
             new SessionRecord.Baseline(
-                version + 1, written, record.expiry(), record.maxInactiveSeconds(), toWrite);
-        if (attempt > 0) {
-          applyStored(record, toWrite, encoded);
-          return SaveOutcome.MERGED;
-        }
-        return SaveOutcome.UPDATED;
+                version + 1,
+                written,
+                record.expiry(),
+                record.maxInactiveSeconds(),
+                toWrite,
+                snapshots);
+        return attempt > 0 ? SaveOutcome.MERGED : SaveOutcome.UPDATED;
       }
       backOff(attempt);
       SessionRecord current = load(record.sid());
@@ -234,7 +246,7 @@ public final class PgSessionStore {
             SessionIds.forLog(record.sid()));
         return SaveOutcome.GONE;
       }
-      toWrite = merge(current.baseline.json(), base.json(), encoded);
+      toWrite = merge(current.baseline.json(), base.json(), encoded.json());
       version = current.baseline.version();
       expected = current.baseline.rowStamp();
       log.debug(
@@ -252,7 +264,7 @@ public final class PgSessionStore {
    * one row is locked, so this cannot deadlock with other saves.
    */
   private SaveOutcome updateLocked(
-      SessionRecord record, Map<String, String> encoded, SessionRecord.Baseline base) {
+      SessionRecord record, Encoded encoded, SessionRecord.Baseline base) {
     return call(
         "save",
         record.sid(),
@@ -260,7 +272,7 @@ public final class PgSessionStore {
   }
 
   private SaveOutcome updateUnderLock(
-      Connection c, SessionRecord record, Map<String, String> encoded, SessionRecord.Baseline base)
+      Connection c, SessionRecord record, Encoded encoded, SessionRecord.Baseline base)
       throws SQLException {
     Row row;
     try (PreparedStatement ps = c.prepareStatement(table.load + " FOR UPDATE")) {
@@ -271,7 +283,7 @@ public final class PgSessionStore {
     if (current == null || current.baseline == null) {
       return SaveOutcome.GONE;
     }
-    Map<String, String> toWrite = merge(current.baseline.json(), base.json(), encoded);
+    Map<String, String> toWrite = merge(current.baseline.json(), base.json(), encoded.json());
     long version = current.baseline.version();
     String json = document.assemble(record, toWrite, version + 1);
     checkSize(record.sid(), json);
@@ -283,10 +295,10 @@ public final class PgSessionStore {
       throw new PgSessionException(
           "save", record.sid(), "the locked row changed under its lock; nothing was written");
     }
+    Map<String, @Nullable Object> snapshots = applyStored(record, toWrite, encoded);
     record.baseline =
         new SessionRecord.Baseline(
-            version + 1, written, record.expiry(), record.maxInactiveSeconds(), toWrite);
-    applyStored(record, toWrite, encoded);
+            version + 1, written, record.expiry(), record.maxInactiveSeconds(), toWrite, snapshots);
     return SaveOutcome.MERGED;
   }
 
@@ -321,16 +333,31 @@ public final class PgSessionStore {
     return merged;
   }
 
-  /** After a merge, brings the record's attribute values up to what was written. */
-  private void applyStored(
-      SessionRecord record, Map<String, String> written, Map<String, String> mine) {
+  /**
+   * After a merge, brings the record's attribute values up to what was written; returns the
+   * snapshots of the values that now stand for the written JSON.
+   */
+  private Map<String, @Nullable Object> applyStored(
+      SessionRecord record, Map<String, String> written, Encoded mine) {
     Map<String, Object> attributes = record.attributes();
     attributes.keySet().retainAll(written.keySet());
+    Map<String, @Nullable Object> snapshots = new HashMap<>();
     for (Map.Entry<String, String> e : written.entrySet()) {
-      if (!e.getValue().equals(mine.get(e.getKey()))) {
-        attributes.put(e.getKey(), document.decodeValue(e.getValue()));
+      String name = e.getKey();
+      if (e.getValue().equals(mine.json().get(name))) {
+        if (mine.snapshots().containsKey(name)) {
+          snapshots.put(name, mine.snapshots().get(name));
+        }
+        continue;
+      }
+      Object value = document.decodeValue(e.getValue());
+      attributes.put(name, value);
+      Object snapshot = Snapshots.of(value);
+      if (snapshot != Snapshots.NONE) {
+        snapshots.put(name, snapshot);
       }
     }
+    return snapshots;
   }
 
   /** Writes the document if the row is still as read; returns its new stamp, or null. */
@@ -355,16 +382,37 @@ public final class PgSessionStore {
     }
   }
 
-  private Map<String, String> encodeAttributes(SessionRecord record, List<String> failures) {
+  /**
+   * Each attribute's JSON: the stored JSON for a value that is the same as its snapshot, else the
+   * value encoded now. A value that cannot be encoded keeps its stored JSON (if any) and is
+   * reported in {@code failures}.
+   */
+  private Encoded encodeAttributes(SessionRecord record, List<String> failures) {
     Map<String, String> encoded = new LinkedHashMap<>();
-    Map<String, String> previous = record.baseline == null ? Map.of() : record.baseline.json();
+    Map<String, @Nullable Object> snapshots = new HashMap<>();
+    SessionRecord.Baseline base = record.baseline;
+    Map<String, String> previous = base == null ? Map.of() : base.json();
+    Map<String, @Nullable Object> known = base == null ? Map.of() : base.snapshots();
     for (Map.Entry<String, Object> attribute : record.attributes().entrySet()) {
       String name = attribute.getKey();
       Object value = attribute.getValue();
+      String stored = previous.get(name);
+      if (stored != null && known.containsKey(name)) {
+        Object snapshot = known.get(name);
+        if (Snapshots.unchanged(value, snapshot)) {
+          encoded.put(name, stored);
+          snapshots.put(name, snapshot);
+          continue;
+        }
+      }
       try {
         // A name that UTF-8 cannot carry would reach the row altered, as a different attribute.
         ValueCodec.checkText(name);
         encoded.put(name, document.encodeValue(value));
+        Object snapshot = Snapshots.of(value);
+        if (snapshot != Snapshots.NONE) {
+          snapshots.put(name, snapshot);
+        }
       } catch (CodecException e) {
         failures.add(
             "attribute '"
@@ -373,14 +421,16 @@ public final class PgSessionStore {
                 + (value == null ? "null" : value.getClass().getName())
                 + " cannot be stored: "
                 + e.getMessage());
-        String stored = previous.get(name);
         if (stored != null) {
           encoded.put(name, stored);
         }
       }
     }
-    return encoded;
+    return new Encoded(encoded, snapshots);
   }
+
+  /** The attributes' JSON for a save, and the snapshots of the values it was made from. */
+  private record Encoded(Map<String, String> json, Map<String, @Nullable Object> snapshots) {}
 
   private void checkSize(String sid, String json) {
     long bytes = SessionDocument.utf8Length(json);

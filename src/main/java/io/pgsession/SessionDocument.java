@@ -4,13 +4,13 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.CharArrayWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -36,24 +36,11 @@ final class SessionDocument {
   static final char ESCAPE = '~';
   private static final int FORMAT = 1;
 
-  private final ObjectMapper mapper;
-  private final JsonFactory factory;
+  private final JsonFactory factory = ValueCodec.JSON;
   private final ValueCodec values;
 
   SessionDocument(ValueCodec values) {
     this.values = values;
-    this.factory =
-        JsonFactory.builder()
-            // Names and strings as long as the writer may write them (the size of a session is
-            // bounded by maxSessionBytes), so that whatever was saved can be read back.
-            .streamReadConstraints(
-                StreamReadConstraints.builder()
-                    .maxNestingDepth(200)
-                    .maxNameLength(Integer.MAX_VALUE)
-                    .maxStringLength(Integer.MAX_VALUE)
-                    .build())
-            .build();
-    this.mapper = new ObjectMapper(factory);
   }
 
   /** An attribute's stored key. */
@@ -85,8 +72,15 @@ final class SessionDocument {
 
   /** Reads one attribute value back from its JSON text. */
   @Nullable Object decodeValue(String json) {
-    try {
-      return values.read(mapper.readTree(json));
+    try (JsonParser p = factory.createParser(json)) {
+      if (p.nextToken() == null) {
+        throw new CodecException("not valid JSON: no value");
+      }
+      Object value = values.read(p, json);
+      if (p.nextToken() != null) {
+        throw new CodecException("not valid JSON: more than one value");
+      }
+      return value;
     } catch (IOException e) {
       throw new CodecException("not valid JSON: " + e.getMessage(), e);
     }
@@ -118,7 +112,7 @@ final class SessionDocument {
       g.writeNullField("originalMaxAge");
     }
     if (r.expiry() > 0) {
-      g.writeStringField("expires", Instant.ofEpochMilli(r.expiry()).toString());
+      g.writeStringField("expires", isoMillis(r.expiry()));
     } else {
       g.writeNullField("expires");
     }
@@ -148,10 +142,11 @@ final class SessionDocument {
    * written. Throws {@link CodecException} for anything that is not a readable document.
    */
   SessionRecord decode(String sid, String json, long expiry, long now) {
-    JsonNode cookie = null;
-    JsonNode meta = null;
+    JsonNode originalMaxAge = null;
+    Meta meta = null;
     Map<String, Object> attributes = new LinkedHashMap<>();
     Map<String, String> raw = new LinkedHashMap<>();
+    Map<String, @Nullable Object> snapshots = new HashMap<>();
     try (JsonParser p = factory.createParser(json)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw new CodecException("the document is not a JSON object");
@@ -159,20 +154,25 @@ final class SessionDocument {
       while (p.nextToken() == JsonToken.FIELD_NAME) {
         String key = p.currentName();
         p.nextToken();
-        int start = (int) p.currentTokenLocation().getCharOffset();
-        JsonNode node = mapper.readTree(p);
-        int end = (int) p.currentLocation().getCharOffset();
         switch (key) {
-          case COOKIE -> cookie = node;
-          case META -> meta = node;
+          case COOKIE -> originalMaxAge = readOriginalMaxAge(p);
+          case META -> meta = Meta.read(p);
           default -> {
             String name = attributeOf(key);
+            int start = (int) p.currentTokenLocation().getCharOffset();
+            Object value;
             try {
-              attributes.put(name, values.read(node));
+              value = values.read(p, json);
             } catch (CodecException e) {
               throw new CodecException("attribute '" + name + "': " + e.getMessage(), e);
             }
+            int end = (int) p.currentLocation().getCharOffset();
+            attributes.put(name, value);
             raw.put(name, json.substring(start, end));
+            Object snapshot = Snapshots.of(value);
+            if (snapshot != Snapshots.NONE) {
+              snapshots.put(name, snapshot);
+            }
           }
         }
       }
@@ -187,68 +187,153 @@ final class SessionDocument {
                   : e.getMessage()),
           e);
     }
-    return toRecord(sid, cookie, meta, attributes, raw, expiry, now);
+    Meta m = meta != null ? meta : new Meta();
+    return toRecord(sid, m, originalMaxAge, attributes, new Stored(raw, snapshots), expiry, now);
   }
 
   private static SessionRecord toRecord(
       String sid,
-      @Nullable JsonNode cookie,
-      @Nullable JsonNode meta,
+      Meta meta,
+      @Nullable JsonNode originalMaxAge,
       Map<String, Object> attributes,
-      Map<String, String> raw,
+      Stored stored,
       long expiry,
       long now) {
-    if (meta != null && !meta.isObject()) {
-      throw new CodecException("\"" + META + "\" is not an object");
-    }
-    int maxInactive = maxInactiveOf(meta, cookie, expiry, now);
+    int maxInactive = maxInactiveOf(meta.maxInactive, originalMaxAge, expiry, now);
     long derivedAccess =
         expiry > 0 && maxInactive > 0 ? expiry - maxInactive * 1000L : Long.MIN_VALUE;
-    long accessed = Math.max(millis(meta, "accessed", derivedAccess), derivedAccess);
+    long accessed = Math.max(millis(meta.accessed, derivedAccess), derivedAccess);
     if (accessed == Long.MIN_VALUE) {
       accessed = now;
     }
-    SessionRecord r = new SessionRecord(sid, millis(meta, "created", accessed), maxInactive);
+    SessionRecord r =
+        new SessionRecord(sid, millis(meta.created, accessed), maxInactive, attributes);
     r.accessed(accessed)
-        .lastAccessed(millis(meta, "lastAccessed", accessed))
+        .lastAccessed(millis(meta.lastAccessed, accessed))
         .expiry(expiry)
-        .context(meta != null ? meta.path("context").asText("/") : "/")
-        .lastNode(meta != null && meta.hasNonNull("node") ? meta.get("node").asText() : null);
-    r.attributes().putAll(attributes);
-    long version = versionOf(meta);
-    r.baseline = new SessionRecord.Baseline(version, null, expiry, maxInactive, raw);
+        .context(meta.context != null ? meta.context.asText("/") : "/")
+        .lastNode(meta.node != null && !meta.node.isNull() ? meta.node.asText() : null);
+    r.baseline =
+        new SessionRecord.Baseline(
+            versionOf(meta.version), null, expiry, maxInactive, stored.json(), stored.snapshots());
     return r;
   }
+
+  /**
+   * The fields of the {@value #META} object that decoding uses, each as the JSON it holds; the
+   * others are skipped unread.
+   */
+  private static final class Meta {
+    @Nullable JsonNode version;
+    @Nullable JsonNode context;
+    @Nullable JsonNode created;
+    @Nullable JsonNode accessed;
+    @Nullable JsonNode lastAccessed;
+    @Nullable JsonNode maxInactive;
+    @Nullable JsonNode node;
+
+    static Meta read(JsonParser p) throws IOException {
+      if (p.currentToken() != JsonToken.START_OBJECT) {
+        throw new CodecException("\"" + META + "\" is not an object");
+      }
+      Meta m = new Meta();
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        p.nextToken();
+        switch (name) {
+          case "version" -> m.version = ValueCodec.readNode(p);
+          case "context" -> m.context = ValueCodec.readNode(p);
+          case "created" -> m.created = ValueCodec.readNode(p);
+          case "accessed" -> m.accessed = ValueCodec.readNode(p);
+          case "lastAccessed" -> m.lastAccessed = ValueCodec.readNode(p);
+          case "maxInactive" -> m.maxInactive = ValueCodec.readNode(p);
+          case "node" -> m.node = ValueCodec.readNode(p);
+          default -> p.skipChildren();
+        }
+      }
+      return m;
+    }
+  }
+
+  /**
+   * The {@code originalMaxAge} of express-session's cookie object, the only part of it decoding
+   * uses; {@code null} when the cookie is not an object or has none.
+   */
+  private static @Nullable JsonNode readOriginalMaxAge(JsonParser p) throws IOException {
+    if (p.currentToken() != JsonToken.START_OBJECT) {
+      p.skipChildren();
+      return null;
+    }
+    JsonNode found = null;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      p.nextToken();
+      if (name.equals("originalMaxAge")) {
+        found = ValueCodec.readNode(p);
+      } else {
+        p.skipChildren();
+      }
+    }
+    return found;
+  }
+
+  /** The attributes' JSON as stored, and the snapshots of the values read from it. */
+  private record Stored(Map<String, String> json, Map<String, @Nullable Object> snapshots) {}
 
   /**
    * The document's version counter. It is informational (saves detect concurrent writes through the
    * row's {@code xmin}), so a value another writer mangled counts as 0.
    */
-  private static long versionOf(@Nullable JsonNode meta) {
-    JsonNode version = meta == null ? null : meta.get("version");
+  private static long versionOf(@Nullable JsonNode version) {
     return version != null && version.isIntegralNumber() && version.canConvertToLong()
         ? version.longValue()
         : 0;
   }
 
   private static int maxInactiveOf(
-      @Nullable JsonNode meta, @Nullable JsonNode cookie, long expiry, long now) {
-    if (meta != null && meta.path("maxInactive").canConvertToInt()) {
-      return meta.get("maxInactive").intValue();
+      @Nullable JsonNode maxInactive, @Nullable JsonNode originalMaxAge, long expiry, long now) {
+    if (maxInactive != null && maxInactive.canConvertToInt()) {
+      return maxInactive.intValue();
     }
     // A row written by express-session: its cookie's maxAge is the inactivity interval.
-    if (cookie != null && cookie.path("originalMaxAge").isNumber()) {
-      return (int)
-          Math.max(1, Math.min(Integer.MAX_VALUE, cookie.get("originalMaxAge").asLong() / 1000));
+    if (originalMaxAge != null && originalMaxAge.isNumber()) {
+      return (int) Math.max(1, Math.min(Integer.MAX_VALUE, originalMaxAge.asLong() / 1000));
     }
     return expiry > 0 ? (int) Math.max(1, (expiry - now) / 1000) : -1;
   }
 
-  private static long millis(@Nullable JsonNode meta, String field, long fallback) {
-    if (meta == null || !meta.path(field).canConvertToLong()) {
-      return fallback;
+  private static long millis(@Nullable JsonNode field, long fallback) {
+    return field != null && field.canConvertToLong() ? field.longValue() : fallback;
+  }
+
+  /**
+   * An instant as JavaScript's {@code Date.toJSON} writes it, which is how express-session stores
+   * {@code cookie.expires}: {@code 2026-12-04T17:30:00.000Z}, milliseconds always present. Years
+   * outside 0000 to 9999 are written as {@link Instant#toString} writes them.
+   */
+  static String isoMillis(long epochMillis) {
+    long day = Math.floorDiv(epochMillis, 86_400_000L);
+    int millisOfDay = (int) Math.floorMod(epochMillis, 86_400_000L);
+    LocalDate date = LocalDate.ofEpochDay(day);
+    if (date.getYear() < 0 || date.getYear() > 9999) {
+      return Instant.ofEpochMilli(epochMillis).toString();
     }
-    return meta.get(field).longValue();
+    char[] c = "0000-00-00T00:00:00.000Z".toCharArray();
+    digits(c, 0, 4, date.getYear());
+    digits(c, 5, 2, date.getMonthValue());
+    digits(c, 8, 2, date.getDayOfMonth());
+    digits(c, 11, 2, millisOfDay / 3_600_000);
+    digits(c, 14, 2, millisOfDay / 60_000 % 60);
+    digits(c, 17, 2, millisOfDay / 1000 % 60);
+    digits(c, 20, 3, millisOfDay % 1000);
+    return new String(c);
+  }
+
+  private static void digits(char[] into, int at, int count, int value) {
+    for (int i = at + count - 1; i >= at; i--) {
+      into[i] = (char) ('0' + value % 10);
+      value /= 10;
+    }
   }
 
   /** The length of the text in UTF-8 bytes, without encoding it. */

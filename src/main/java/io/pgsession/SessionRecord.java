@@ -26,13 +26,19 @@ public final class SessionRecord {
 
   /** A new session, not yet stored, created now. */
   public SessionRecord(String sid, long createdMillis, int maxInactiveSeconds) {
+    this(sid, createdMillis, maxInactiveSeconds, new LinkedHashMap<>());
+  }
+
+  /** A session whose attributes are {@code attributes}, which the record takes over. */
+  SessionRecord(
+      String sid, long createdMillis, int maxInactiveSeconds, Map<String, Object> attributes) {
     this.sid = sid;
     this.created = createdMillis;
     this.accessed = createdMillis;
     this.lastAccessed = createdMillis;
     this.maxInactiveSeconds = maxInactiveSeconds;
     this.expiry = expiryFor(createdMillis, maxInactiveSeconds);
-    this.attributes = new LinkedHashMap<>();
+    this.attributes = attributes;
   }
 
   /** The row key: the container's session id behind the context's prefix. */
@@ -153,16 +159,22 @@ public final class SessionRecord {
   /**
    * What was read from (or last written to) the row: the document's version counter, the row's
    * {@code xmin} as text ({@code null} when unknown, which makes the next save re-read the row),
-   * the stored expiry and interval, and each attribute's stored JSON.
+   * the stored expiry and interval, each attribute's stored JSON, and for the attributes that have
+   * one, the {@link Snapshots snapshot} of the value that JSON stands for.
    */
   record Baseline(
       long version,
       @Nullable String rowStamp,
       long storedExpiry,
       int maxInactiveSeconds,
-      Map<String, String> json) {
+      Map<String, String> json,
+      Map<String, @Nullable Object> snapshots) {
     Baseline withStamp(@Nullable String stamp) {
-      return new Baseline(version, stamp, storedExpiry, maxInactiveSeconds, json);
+      return new Baseline(version, stamp, storedExpiry, maxInactiveSeconds, json, snapshots);
+    }
+
+    Baseline withSnapshots(Map<String, @Nullable Object> newer) {
+      return new Baseline(version, rowStamp, storedExpiry, maxInactiveSeconds, json, newer);
     }
   }
 }

@@ -1,8 +1,15 @@
 package io.pgsession;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.lang.reflect.Array;
 import java.lang.reflect.Constructor;
@@ -66,6 +73,22 @@ final class ValueCodec {
   static final String TEXT_WITH_NUL = "String";
 
   private static final int MAX_DEPTH = 100;
+
+  /**
+   * Reads and writes session JSON. Names and strings may be as long as the writer may write them
+   * (the size of a session is bounded by maxSessionBytes), so that whatever was saved can be read
+   * back.
+   */
+  static final JsonFactory JSON =
+      JsonFactory.builder()
+          .streamReadConstraints(
+              StreamReadConstraints.builder()
+                  .maxNestingDepth(200)
+                  .maxNameLength(Integer.MAX_VALUE)
+                  .maxStringLength(Integer.MAX_VALUE)
+                  .build())
+          .build();
+
   private static final Map<Class<?>, Scalar> SCALARS_BY_CLASS = new HashMap<>();
   private static final Map<String, Scalar> SCALARS_BY_TAG = new HashMap<>();
 
@@ -443,6 +466,153 @@ final class ValueCodec {
   }
 
   // ---------------------------------------------------------------- reading
+
+  /**
+   * Reads the value whose first token {@code p} has just returned, leaving the parser on its last
+   * token. Plain JSON becomes values as it streams past; a tagged object is gathered into a small
+   * tree first. {@code source} is the text the parser reads, which a tagged object whose tag is not
+   * its first field is read again from.
+   */
+  @Nullable Object read(JsonParser p, String source) throws IOException {
+    return read(p, source, 0);
+  }
+
+  private @Nullable Object read(JsonParser p, String source, int depth) throws IOException {
+    if (depth > MAX_DEPTH) {
+      throw new CodecException("the value is nested more than " + MAX_DEPTH + " levels deep");
+    }
+    JsonToken token = p.currentToken();
+    return switch (token) {
+      case VALUE_STRING -> p.getText();
+      case VALUE_TRUE -> Boolean.TRUE;
+      case VALUE_FALSE -> Boolean.FALSE;
+      case VALUE_NULL -> null;
+      case VALUE_NUMBER_INT -> readPlainInteger(p);
+      case VALUE_NUMBER_FLOAT -> p.getDoubleValue();
+      case START_ARRAY -> {
+        List<Object> list = new ArrayList<>();
+        while (p.nextToken() != JsonToken.END_ARRAY) {
+          list.add(read(p, source, depth + 1));
+        }
+        yield list;
+      }
+      case START_OBJECT -> readObject(p, source, depth);
+      default -> throw new CodecException("unexpected JSON " + token);
+    };
+  }
+
+  private static Object readPlainInteger(JsonParser p) throws IOException {
+    return switch (p.getNumberType()) {
+      case INT -> p.getIntValue();
+      case LONG -> p.getLongValue();
+      default -> p.getBigIntegerValue();
+    };
+  }
+
+  private @Nullable Object readObject(JsonParser p, String source, int depth) throws IOException {
+    int start = (int) p.currentTokenLocation().getCharOffset();
+    Map<String, Object> map = new LinkedHashMap<>();
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String key = p.currentName();
+      if (key.equals(TYPE)) {
+        if (map.isEmpty()) {
+          return readTaggedFromTag(p, depth);
+        }
+        // A tag behind other fields (written by hand): the object is read again as a whole.
+        skipRestOfObject(p);
+        int end = (int) p.currentLocation().getCharOffset();
+        try (JsonParser again = JSON.createParser(source.substring(start, end))) {
+          again.nextToken();
+          return read(readNode(again), depth);
+        }
+      }
+      p.nextToken();
+      map.put(key, read(p, source, depth + 1));
+    }
+    return map;
+  }
+
+  /**
+   * Reads a tagged object from its leading tag field on (the writer puts the tag first). A JDK
+   * scalar, {@code {"@t": "long", "v": 7}}, is read straight from the two fields; anything else is
+   * gathered into a tree and read as tagged.
+   */
+  private Object readTaggedFromTag(JsonParser p, int depth) throws IOException {
+    p.nextToken();
+    JsonNode tag = readNode(p);
+    ObjectNode node = JsonNodeFactory.instance.objectNode();
+    node.set(TYPE, tag);
+    JsonToken next = p.nextToken();
+    Scalar scalar = tag.isTextual() ? SCALARS_BY_TAG.get(tag.textValue()) : null;
+    if (scalar != null && next == JsonToken.FIELD_NAME && p.currentName().equals(VALUE)) {
+      p.nextToken();
+      JsonNode payload = readNode(p);
+      next = p.nextToken();
+      if (next == JsonToken.END_OBJECT) {
+        return readScalar(scalar, payload);
+      }
+      node.set(VALUE, payload);
+    }
+    while (next == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      p.nextToken();
+      node.set(name, readNode(p));
+      next = p.nextToken();
+    }
+    return readTagged(node, depth);
+  }
+
+  /** From a field name or the end of a field's value, moves to the end of the enclosing object. */
+  private static void skipRestOfObject(JsonParser p) throws IOException {
+    if (p.currentToken() == JsonToken.FIELD_NAME) {
+      p.nextToken();
+      p.skipChildren();
+    }
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      p.nextToken();
+      p.skipChildren();
+    }
+  }
+
+  /**
+   * The tree of the value whose first token {@code p} has just returned, built as Jackson's tree
+   * reader builds it (ints, longs and big integers apart, other numbers as doubles, the last of
+   * repeated names winning) without its per-call set-up.
+   */
+  static JsonNode readNode(JsonParser p) throws IOException {
+    JsonNodeFactory nodes = JsonNodeFactory.instance;
+    JsonToken token = p.currentToken();
+    return switch (token) {
+      case START_OBJECT -> {
+        ObjectNode object = nodes.objectNode();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String name = p.currentName();
+          p.nextToken();
+          object.set(name, readNode(p));
+        }
+        yield object;
+      }
+      case START_ARRAY -> {
+        ArrayNode array = nodes.arrayNode();
+        while (p.nextToken() != JsonToken.END_ARRAY) {
+          array.add(readNode(p));
+        }
+        yield array;
+      }
+      case VALUE_STRING -> nodes.textNode(p.getText());
+      case VALUE_TRUE -> nodes.booleanNode(true);
+      case VALUE_FALSE -> nodes.booleanNode(false);
+      case VALUE_NULL -> nodes.nullNode();
+      case VALUE_NUMBER_INT ->
+          switch (p.getNumberType()) {
+            case INT -> nodes.numberNode(p.getIntValue());
+            case LONG -> nodes.numberNode(p.getLongValue());
+            default -> nodes.numberNode(p.getBigIntegerValue());
+          };
+      case VALUE_NUMBER_FLOAT -> nodes.numberNode(p.getDoubleValue());
+      default -> throw new CodecException("unexpected JSON " + token);
+    };
+  }
 
   @Nullable Object read(JsonNode node) {
     return read(node, 0);

@@ -358,7 +358,13 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
     data.setExpiry(r.expiry());
     data.setLastNode(r.lastNode());
     data.setCookieSet(r.accessed());
-    data.putAllAttributes(nonNull(r.attributes()));
+    r.attributes()
+        .forEach(
+            (name, value) -> {
+              if (value != null) {
+                data.setAttribute(name, value);
+              }
+            });
     // Jetty treats data never saved as a new session; this one was saved at its last access.
     data.setLastSaved(Math.max(1, r.accessed()));
     data.record = r;

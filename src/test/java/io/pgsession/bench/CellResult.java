@@ -4,7 +4,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The figures of one benchmark cell: one store, workload, session shape and thread count. {@code
- * statements} and {@code clientCpuNanos} cover the measured operations only.
+ * statements}, {@code clientCpuNanos} and {@code machineCpuNanos} (the busy time of every core, the
+ * database's included; -1 when unknown) cover the measured time only.
  */
 record CellResult(
     String store,
@@ -17,6 +18,7 @@ record CellResult(
     long p99Nanos,
     long statements,
     long clientCpuNanos,
+    long machineCpuNanos,
     @Nullable String error) {
 
   double opsPerSecond() {
@@ -32,6 +34,14 @@ record CellResult(
    */
   double clientCpuMicros() {
     return operations == 0 ? 0 : clientCpuNanos / 1000.0 / operations;
+  }
+
+  /**
+   * Busy CPU time of the whole machine per operation (client, driver, database, kernel), or -1 when
+   * the platform does not tell.
+   */
+  double machineCpuMicros() {
+    return operations == 0 || machineCpuNanos < 0 ? -1 : machineCpuNanos / 1000.0 / operations;
   }
 
   boolean failed() {

@@ -77,6 +77,7 @@ final class CellRunner {
             percentile(all, 0.99),
             run.statements,
             cpu,
+            run.machine,
             failure == null ? null : describe(failure));
     return new Outcome(result, after);
   }
@@ -109,6 +110,8 @@ final class CellRunner {
     private volatile long start;
     private volatile long end;
     private volatile long statements;
+    private volatile long machineBefore;
+    private volatile long machine;
 
     Run(StoreDriver<?> store, Workload workload, int threads) {
       this.store = store;
@@ -119,6 +122,7 @@ final class CellRunner {
               threads,
               () -> {
                 counter.reset();
+                machineBefore = MachineCpu.busyNanos();
                 start = System.nanoTime();
               });
       this.done =
@@ -126,6 +130,8 @@ final class CellRunner {
               threads,
               () -> {
                 end = System.nanoTime();
+                long machineAfter = MachineCpu.busyNanos();
+                machine = machineBefore < 0 || machineAfter < 0 ? -1 : machineAfter - machineBefore;
                 statements = counter.count();
               });
     }

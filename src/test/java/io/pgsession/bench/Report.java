@@ -20,6 +20,7 @@ final class Report {
     "p99 µs",
     "stmts/op",
     "cpu µs/op",
+    "machine µs/op",
     "× floor"
   };
 
@@ -65,6 +66,7 @@ final class Report {
             fmt("%.0f", r.p99Nanos() / 1000.0),
             fmt("%.2f", r.statementsPerOperation()),
             fmt("%.0f", r.clientCpuMicros()),
+            r.machineCpuMicros() < 0 ? "" : fmt("%.0f", r.machineCpuMicros()),
             ratio
           });
     }
@@ -98,7 +100,7 @@ final class Report {
       sb.append(note).append("  \n");
     }
     sb.append('\n').append("| ").append(String.join(" | ", HEADER)).append(" |\n");
-    sb.append("|---|---|--:|---|--:|--:|--:|--:|--:|--:|\n");
+    sb.append("|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|\n");
     for (String[] row : rows()) {
       sb.append("| ").append(String.join(" | ", row)).append(" |\n");
     }
@@ -113,7 +115,7 @@ final class Report {
     StringBuilder sb =
         new StringBuilder(
             "shape,workload,threads,store,operations,seconds,ops_per_s,p50_us,p99_us,"
-                + "statements_per_op,client_cpu_us_per_op,ratio_to_floor,error\n");
+                + "statements_per_op,client_cpu_us_per_op,machine_cpu_us_per_op,ratio_to_floor,error\n");
     for (CellResult r : results) {
       String ratio =
           floorOf(r).map(f -> fmt("%.3f", r.opsPerSecond() / f.opsPerSecond())).orElse("");
@@ -131,6 +133,7 @@ final class Report {
               fmt("%.1f", r.p99Nanos() / 1000.0),
               fmt("%.3f", r.statementsPerOperation()),
               fmt("%.1f", r.clientCpuMicros()),
+              r.machineCpuMicros() < 0 ? "" : fmt("%.1f", r.machineCpuMicros()),
               ratio,
               r.error() == null ? "" : quote(r.error())));
       sb.append('\n');

@@ -20,14 +20,18 @@ import java.util.Map;
  * PostgreSQL and one HikariCP pool: every workload for every session shape and thread count, each
  * store in turn, so that drift in the machine's state touches all of them alike.
  *
+ * <p>Each cell runs in rounds, the stores taking turns, and reports the round of median throughput,
+ * so that a moment of contention on the machine moves one round rather than one store's figure.
+ *
  * <p>Run it with {@code mvn -q -Pbench test-compile exec:java}. System properties: {@code
- * bench.seconds} (measured seconds per cell, default 2.5), {@code bench.warmup} (warm-up seconds
- * per cell, default 1), {@code bench.threads} (default {@code 1,8}), {@code bench.shapes}, {@code
- * bench.workloads} and {@code bench.stores} (comma-separated names or name parts; default all),
- * {@code bench.sessions} (sessions per store and shape, default 1600), {@code bench.pool} (pool
- * size, default 10), {@code bench.jdbc} (pgjdbc URL parameters to add, such as {@code
- * prepareThreshold=1&binaryTransfer=false}), {@code bench.out} (default {@code target/benchmarks}).
- * The database is the tests' one: {@code PGSESSION_TEST_URL} if set, else an embedded PostgreSQL.
+ * bench.seconds} (measured seconds per round, default 1), {@code bench.warmup} (warm-up seconds per
+ * round, default 0.5), {@code bench.rounds} (default 3), {@code bench.threads} (default {@code
+ * 1,8}), {@code bench.shapes}, {@code bench.workloads} and {@code bench.stores} (comma-separated
+ * names or name parts; default all), {@code bench.sessions} (sessions per store and shape, default
+ * 1600), {@code bench.pool} (pool size, default 10), {@code bench.jdbc} (pgjdbc URL parameters to
+ * add, such as {@code prepareThreshold=1&binaryTransfer=false}), {@code bench.out} (default {@code
+ * target/benchmarks}). The database is the tests' one: {@code PGSESSION_TEST_URL} if set, else an
+ * embedded PostgreSQL.
  */
 public final class SessionStoreBenchmark {
   /** The inactivity interval of every session; its tenth is pgsession's touch window. */
@@ -43,6 +47,7 @@ public final class SessionStoreBenchmark {
       List<SessionShape> shapes,
       List<Workload> workloads,
       List<String> stores,
+      int rounds,
       int sessions,
       int poolSize,
       String jdbcParameters,
@@ -50,12 +55,13 @@ public final class SessionStoreBenchmark {
 
     static Settings fromSystemProperties() {
       return new Settings(
-          seconds("bench.warmup", "1"),
-          seconds("bench.seconds", "2.5"),
+          seconds("bench.warmup", "0.5"),
+          seconds("bench.seconds", "1"),
           list("bench.threads", "1,8").stream().map(Integer::valueOf).toList(),
           enums("bench.shapes", SessionShape.class),
           enums("bench.workloads", Workload.class),
           list("bench.stores", ""),
+          Integer.parseInt(System.getProperty("bench.rounds", "3")),
           Integer.parseInt(System.getProperty("bench.sessions", "1600")),
           Integer.parseInt(System.getProperty("bench.pool", "10")),
           System.getProperty("bench.jdbc", ""),
@@ -142,17 +148,41 @@ public final class SessionStoreBenchmark {
       }
       for (Workload workload : settings.workloads()) {
         for (int threads : settings.threads()) {
+          Map<StoreDriver<?>, List<CellResult>> rounds = new HashMap<>();
+          for (int round = 0; round < settings.rounds(); round++) {
+            // Each round starts with another store, so that none always runs first or last.
+            for (int i = 0; i < stores.size(); i++) {
+              StoreDriver<?> store = stores.get((i + round) % stores.size());
+              CellRunner.Outcome outcome =
+                  runner.run(store, workload, shape, threads, sessions.get(store));
+              sessions.put(store, outcome.sessions());
+              rounds.computeIfAbsent(store, s -> new ArrayList<>()).add(outcome.result());
+            }
+          }
           for (StoreDriver<?> store : stores) {
-            CellRunner.Outcome outcome =
-                runner.run(store, workload, shape, threads, sessions.get(store));
-            sessions.put(store, outcome.sessions());
-            results.add(outcome.result());
-            System.out.println(line(outcome.result()));
+            CellResult median = median(rounds.get(store));
+            results.add(median);
+            System.out.println(line(median));
           }
         }
       }
     }
     return results;
+  }
+
+  /**
+   * The round with the median throughput, whose figures are reported together; a failed round
+   * instead, if there was one.
+   */
+  static CellResult median(List<CellResult> rounds) {
+    for (CellResult r : rounds) {
+      if (r.failed()) {
+        return r;
+      }
+    }
+    List<CellResult> sorted = new ArrayList<>(rounds);
+    sorted.sort(java.util.Comparator.comparingDouble(CellResult::opsPerSecond));
+    return sorted.get(sorted.size() / 2);
   }
 
   private Map<StoreDriver<?>, List<String>> populate(
@@ -177,11 +207,13 @@ public final class SessionStoreBenchmark {
         String.format(
             Locale.ROOT,
             "PostgreSQL %s (%s), HikariCP pool of %d shared by all stores, %d sessions per store"
-                + " and shape, %s warm-up + %s measured per cell, %d cores, Java %s%s",
+                + " and shape, each cell the median of %d rounds of %s warm-up + %s measured,"
+                + " stores taking turns, %d cores, Java %s%s",
             serverVersion(ds),
             server.kind(),
             settings.poolSize(),
             settings.sessions(),
+            settings.rounds(),
             settings.warmUp(),
             settings.measure(),
             Runtime.getRuntime().availableProcessors(),
@@ -203,7 +235,8 @@ public final class SessionStoreBenchmark {
   private static String line(CellResult r) {
     return String.format(
         Locale.ROOT,
-        "%-6s %-11s %d  %-28s %9.0f ops/s  p50 %6.0f µs  p99 %7.0f µs  %.2f stmts/op  cpu %5.0f µs/op%s",
+        "%-6s %-11s %d  %-28s %9.0f ops/s  p50 %6.0f µs  p99 %7.0f µs  %.2f stmts/op  cpu %5.0f µs/op"
+            + "  machine %5.0f µs/op%s",
         r.shape().name().toLowerCase(Locale.ROOT),
         r.workload().label,
         r.threads(),
@@ -213,6 +246,7 @@ public final class SessionStoreBenchmark {
         r.p99Nanos() / 1000.0,
         r.statementsPerOperation(),
         r.clientCpuMicros(),
+        r.machineCpuMicros(),
         r.failed() ? "  FAILED " + r.error() : "");
   }
 }

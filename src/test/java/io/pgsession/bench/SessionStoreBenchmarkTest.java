@@ -24,6 +24,7 @@ class SessionStoreBenchmarkTest {
             List.of(SessionShape.SMALL),
             List.of(Workload.READ_ONLY, Workload.MIXED),
             List.of(),
+            1,
             40,
             4,
             "",
@@ -59,6 +60,7 @@ class SessionStoreBenchmarkTest {
             List.of(SessionShape.LARGE),
             List.of(Workload.READ_ONLY),
             List.of("floor", "jetty adapter"),
+            2,
             20,
             2,
             "prepareThreshold=1",
@@ -69,6 +71,33 @@ class SessionStoreBenchmarkTest {
     assertThat(report.results()).hasSize(2);
     assertThat(report.results())
         .allSatisfy(r -> assertThat(r.statements()).isEqualTo(r.operations()));
+  }
+
+  @Test
+  void eachCellReportsItsRoundOfMedianThroughputOrItsFailure() {
+    CellResult slow = result(Stores.FLOOR, 100, null);
+    CellResult middle = result(Stores.FLOOR, 200, null);
+    CellResult fast = result(Stores.FLOOR, 900, null);
+    CellResult failed = result(Stores.FLOOR, 0, "IllegalStateException: lost session");
+
+    assertThat(SessionStoreBenchmark.median(List.of(fast, slow, middle))).isSameAs(middle);
+    assertThat(SessionStoreBenchmark.median(List.of(fast, failed, middle))).isSameAs(failed);
+  }
+
+  private static CellResult result(String store, long operations, String error) {
+    return new CellResult(
+        store,
+        SessionShape.SMALL,
+        Workload.READ_ONLY,
+        1,
+        operations,
+        1.0,
+        1000,
+        2000,
+        operations,
+        0,
+        -1,
+        error);
   }
 
   @Test
@@ -85,6 +114,7 @@ class SessionStoreBenchmarkTest {
             2000,
             100,
             3_000_000,
+            40_000_000,
             null);
     CellResult other =
         new CellResult(
@@ -98,6 +128,7 @@ class SessionStoreBenchmarkTest {
             2000,
             100,
             3_000_000,
+            -1,
             null);
     Report report = new Report(List.of(floor, other), List.of("a note"));
 
@@ -106,9 +137,10 @@ class SessionStoreBenchmarkTest {
     assertThat(Files.readString(files.get(0)))
         .contains(
             "a note",
-            "| small | create | 1 | Tomcat DataSourceStore | 50 | 1 | 2 | 2.00 | 60 | 0.50 |");
+            "| small | create | 1 | floor (raw JDBC) | 100 | 1 | 2 | 1.00 | 30 | 400 | 1.00 |",
+            "| small | create | 1 | Tomcat DataSourceStore | 50 | 1 | 2 | 2.00 | 60 |  | 0.50 |");
     assertThat(Files.readString(files.get(1)))
         .contains(
-            "small,create,1,\"Tomcat DataSourceStore\",50,1.000,50.0,1.0,2.0,2.000,60.0,0.500,");
+            "small,create,1,\"Tomcat DataSourceStore\",50,1.000,50.0,1.0,2.0,2.000,60.0,,0.500,");
   }
 }

@@ -41,7 +41,12 @@ final class Worker {
 
   /** A new session id, 32 hex digits like a container's. */
   String newId() {
-    return String.format("%016x%016x", random.nextLong(), random.nextLong());
+    return hex16(random.nextLong()) + hex16(random.nextLong());
+  }
+
+  private static String hex16(long bits) {
+    String hex = Long.toHexString(bits);
+    return "0".repeat(16 - hex.length()) + hex;
   }
 
   /** The next prepared session; the cell stops before they run out. */
