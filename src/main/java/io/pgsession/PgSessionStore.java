@@ -433,8 +433,13 @@ public final class PgSessionStore {
   private record Encoded(Map<String, String> json, Map<String, @Nullable Object> snapshots) {}
 
   private void checkSize(String sid, String json) {
+    long limit = config.maxSessionBytes();
+    // No character takes more than three bytes in UTF-8, so most documents need no counting.
+    if (limit <= 0 || json.length() * 3L <= limit) {
+      return;
+    }
     long bytes = SessionDocument.utf8Length(json);
-    if (config.maxSessionBytes() > 0 && bytes > config.maxSessionBytes()) {
+    if (bytes > limit) {
       throw new PgSessionException(
           "save",
           sid,

@@ -88,7 +88,12 @@ final class SessionDocument {
 
   /** The whole document for a record whose attributes are already encoded. */
   String assemble(SessionRecord r, Map<String, String> attributeJson, long version) {
-    CharArrayWriter out = new CharArrayWriter(256 + attributeJson.size() * 32);
+    // Sized for the whole document, so that a large one is not copied as the buffer grows.
+    int size = 384;
+    for (Map.Entry<String, String> attribute : attributeJson.entrySet()) {
+      size += attribute.getKey().length() + attribute.getValue().length() + 8;
+    }
+    CharArrayWriter out = new CharArrayWriter(size);
     try (JsonGenerator g = factory.createGenerator(out)) {
       g.writeStartObject();
       writeCookie(g, r);
