@@ -706,11 +706,16 @@ final class ValueCodec {
     if (type.isEnum()) {
       return readEnum(type, payload);
     }
-    if (Map.class.isAssignableFrom(type)) {
-      return readMapInto(newInstance(type), node, depth);
-    }
-    if (Collection.class.isAssignableFrom(type)) {
-      return readCollectionInto(newInstance(type), payload, depth);
+    try {
+      if (Map.class.isAssignableFrom(type)) {
+        return readMapInto(newInstance(type), node, depth);
+      }
+      if (Collection.class.isAssignableFrom(type)) {
+        return readCollectionInto(newInstance(type), payload, depth);
+      }
+    } catch (ClassCastException e) {
+      // A sorted collection refuses elements that are not mutually comparable.
+      throw new CodecException("a " + tag + " holds elements it cannot compare: " + e, e);
     }
     return readObject(type, payload, depth);
   }
