@@ -115,6 +115,13 @@ class SnapshotBreakTest {
     }
   }
 
+  @Test
+  void aSortedSetOfElementsThatCannotBeComparedReadsAsNoSession() {
+    String sid = foreignRow("{" + META + ",\"x\":{\"@t\":\"java.util.TreeSet\",\"v\":[[1],[2]]}}");
+
+    assertThat(store.load(sid)).isNull();
+  }
+
   private static String foreignRow(String document) {
     String sid = "break-" + IDS.incrementAndGet();
     Sql.update(
