@@ -408,8 +408,10 @@ public final class PgSessionStore {
       try {
         // A name that UTF-8 cannot carry would reach the row altered, as a different attribute.
         ValueCodec.checkText(name);
-        encoded.put(name, document.encodeValue(value));
+        // Taken before encoding: a change made meanwhile by another request using the session
+        // must make the snapshot older than the JSON (written again next time), never newer (lost).
         Object snapshot = Snapshots.of(value);
+        encoded.put(name, document.encodeValue(value));
         if (snapshot != Snapshots.NONE) {
           snapshots.put(name, snapshot);
         }

@@ -177,6 +177,9 @@ final class SessionDocument {
             Object snapshot = Snapshots.of(value);
             if (snapshot != Snapshots.NONE) {
               snapshots.put(name, snapshot);
+            } else {
+              // A repeated key: the snapshot of an earlier, overridden value must not stay.
+              snapshots.remove(name);
             }
           }
         }

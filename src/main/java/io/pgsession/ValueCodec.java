@@ -3,6 +3,7 @@ package io.pgsession;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -511,6 +512,7 @@ final class ValueCodec {
 
   private @Nullable Object readObject(JsonParser p, String source, int depth) throws IOException {
     int start = (int) p.currentTokenLocation().getCharOffset();
+    JsonStreamContext object = p.getParsingContext();
     Map<String, Object> map = new LinkedHashMap<>();
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String key = p.currentName();
@@ -520,16 +522,32 @@ final class ValueCodec {
         }
         // A tag behind other fields (written by hand): the object is read again as a whole.
         skipRestOfObject(p);
-        int end = (int) p.currentLocation().getCharOffset();
-        try (JsonParser again = JSON.createParser(source.substring(start, end))) {
-          again.nextToken();
-          return read(readNode(again), depth);
-        }
+        return readAgain(p, source, start, depth);
       }
       p.nextToken();
-      map.put(key, read(p, source, depth + 1));
+      try {
+        map.put(key, read(p, source, depth + 1));
+      } catch (CodecException e) {
+        // Whether this field matters depends on the rest: a tag behind it, or the same name
+        // again, makes the tree reader pass it by. The object is read as that reader reads it.
+        while (p.getParsingContext() != object) {
+          p.nextToken();
+        }
+        skipRestOfObject(p);
+        return readAgain(p, source, start, depth);
+      }
     }
     return map;
+  }
+
+  /** Reads the object that started at {@code start} and that {@code p} has just ended as a tree. */
+  private @Nullable Object readAgain(JsonParser p, String source, int start, int depth)
+      throws IOException {
+    int end = (int) p.currentLocation().getCharOffset();
+    try (JsonParser again = JSON.createParser(source.substring(start, end))) {
+      again.nextToken();
+      return read(readNode(again), depth);
+    }
   }
 
   /**
@@ -688,11 +706,16 @@ final class ValueCodec {
     if (type.isEnum()) {
       return readEnum(type, payload);
     }
-    if (Map.class.isAssignableFrom(type)) {
-      return readMapInto(newInstance(type), node, depth);
-    }
-    if (Collection.class.isAssignableFrom(type)) {
-      return readCollectionInto(newInstance(type), payload, depth);
+    try {
+      if (Map.class.isAssignableFrom(type)) {
+        return readMapInto(newInstance(type), node, depth);
+      }
+      if (Collection.class.isAssignableFrom(type)) {
+        return readCollectionInto(newInstance(type), payload, depth);
+      }
+    } catch (ClassCastException e) {
+      // A sorted collection refuses elements that are not mutually comparable.
+      throw new CodecException("a " + tag + " holds elements it cannot compare: " + e, e);
     }
     return readObject(type, payload, depth);
   }
