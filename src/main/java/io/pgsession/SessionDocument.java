@@ -35,6 +35,7 @@ final class SessionDocument {
   static final String META = "pgsession";
   static final char ESCAPE = '~';
   private static final int FORMAT = 1;
+  private static final String NUL_ESCAPE = "\\u0000";
 
   private final JsonFactory factory = ValueCodec.JSON;
   private final ValueCodec values;
@@ -172,9 +173,12 @@ final class SessionDocument {
               throw new CodecException("attribute '" + name + "': " + e.getMessage(), e);
             }
             int end = (int) p.currentLocation().getCharOffset();
+            String stored = json.substring(start, end);
             attributes.put(name, value);
-            raw.put(name, json.substring(start, end));
-            Object snapshot = Snapshots.of(value);
+            raw.put(name, stored);
+            // JSON holding the escape \u0000 (written by another program) gets no snapshot, so
+            // the next save writes it in the form PostgreSQL's JSON operators can read.
+            Object snapshot = stored.contains(NUL_ESCAPE) ? Snapshots.NONE : Snapshots.of(value);
             if (snapshot != Snapshots.NONE) {
               snapshots.put(name, snapshot);
             } else {

@@ -185,6 +185,28 @@ class InPlaceChangesTest {
     assertThat(storedJson(sid, "n")).isEqualTo("2");
   }
 
+  @Test
+  void aStringAnotherWriterStoredWithAnEscapedNulIsRewrittenInTheQueryableForm() {
+    String sid = "foreign-" + IDS.incrementAndGet();
+    Sql.update(
+        pg.dataSource(),
+        "INSERT INTO session (sid, sess, expire) VALUES (?, ?::json, now() + interval '1 hour')",
+        sid,
+        "{\"pgsession\":{\"maxInactive\":3600,\"context\":\"/\"},\"note\":\"a\\u0000b\"}");
+
+    SessionRecord record = store.load(sid);
+    assertThat(store.save(record)).isEqualTo(SaveOutcome.UPDATED);
+
+    assertThat(rowText(sid)).doesNotContain("\\u0000");
+    assertThat(
+            Sql.rows(
+                pg.dataSource(),
+                "SELECT sess->'pgsession'->>'context' FROM session WHERE sid = ?",
+                sid))
+        .containsExactly(List.of("/"));
+    assertThat(store.load(sid).attributes().get("note")).isEqualTo("a\u0000b");
+  }
+
   @SuppressWarnings("unchecked")
   private static List<Object> list(SessionRecord record, String name) {
     return (List<Object>) record.attributes().get(name);
