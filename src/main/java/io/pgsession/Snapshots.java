@@ -125,6 +125,9 @@ final class Snapshots {
   }
 
   private static boolean isImmutable(Object value) {
+    if (value instanceof String || value instanceof Long || value instanceof Integer) {
+      return true;
+    }
     Class<?> type = value.getClass();
     return EQUAL_BY_VALUE.contains(type)
         || IMMUTABLE.contains(type)
@@ -144,7 +147,7 @@ final class Snapshots {
       return false;
     }
     Class<?> type = snapshot.getClass();
-    if (EQUAL_BY_VALUE.contains(type)) {
+    if (type == String.class || EQUAL_BY_VALUE.contains(type)) {
       return value.equals(snapshot);
     }
     if (type == ArrayList.class) {

@@ -558,17 +558,20 @@ final class ValueCodec {
   private Object readTaggedFromTag(JsonParser p, int depth) throws IOException {
     p.nextToken();
     JsonNode tag = readNode(p);
-    ObjectNode node = JsonNodeFactory.instance.objectNode();
-    node.set(TYPE, tag);
     JsonToken next = p.nextToken();
     Scalar scalar = tag.isTextual() ? SCALARS_BY_TAG.get(tag.textValue()) : null;
+    JsonNode payload = null;
     if (scalar != null && next == JsonToken.FIELD_NAME && p.currentName().equals(VALUE)) {
       p.nextToken();
-      JsonNode payload = readNode(p);
+      payload = readNode(p);
       next = p.nextToken();
       if (next == JsonToken.END_OBJECT) {
         return readScalar(scalar, payload);
       }
+    }
+    ObjectNode node = JsonNodeFactory.instance.objectNode();
+    node.set(TYPE, tag);
+    if (payload != null) {
       node.set(VALUE, payload);
     }
     while (next == JsonToken.FIELD_NAME) {
