@@ -635,6 +635,10 @@ final class ValueCodec {
     };
   }
 
+  /**
+   * Reads a value from its Jackson tree. The streaming reader above gives the same result for every
+   * document (tests compare the two); tagged values other than JDK scalars are read through here.
+   */
   @Nullable Object read(JsonNode node) {
     return read(node, 0);
   }
