@@ -32,7 +32,7 @@ final class PgSessionData extends SessionData {
    * attribute value may have been changed in place, which Jetty cannot see. Jetty writes a dirty
    * session before the response is committed ({@code flushOnResponseCommit}), so such a change
    * reaches the table before the client can send its next request to another node; the store
-   * compares the encoded attributes and writes nothing when nothing changed.
+   * compares each value with what was read and writes nothing when nothing changed.
    */
   @Override
   public boolean isDirty() {
