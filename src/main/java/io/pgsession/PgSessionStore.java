@@ -655,7 +655,8 @@ public final class PgSessionStore {
       if (!rs.next()) {
         return null;
       }
-      return new Row(rs.getString(1), rs.getLong(2), rs.getString(3));
+      // The document's bytes as the server sent them (UTF-8): decoding reads them directly.
+      return new Row(rs.getBytes(1), rs.getLong(2), rs.getString(3));
     }
   }
 
@@ -776,7 +777,7 @@ public final class PgSessionStore {
     return e.getMessage() == null ? e.toString() : e.getMessage();
   }
 
-  private record Row(String json, long expiry, String stamp) {}
+  private record Row(byte[] json, long expiry, String stamp) {}
 
   @FunctionalInterface
   private interface SqlWork<T> {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.CharArrayWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.HashMap;
@@ -145,9 +146,10 @@ final class SessionDocument {
   /**
    * Reads a stored document. {@code expiry} is the row's {@code expire} column in epoch
    * milliseconds (0 for never), which is the truth when a touch has moved it since the document was
-   * written. Throws {@link CodecException} for anything that is not a readable document.
+   * written. {@code json} is the document in UTF-8, as the database sends it. Throws {@link
+   * CodecException} for anything that is not a readable document.
    */
-  SessionRecord decode(String sid, String json, long expiry, long now) {
+  SessionRecord decode(String sid, byte[] json, long expiry, long now) {
     JsonNode originalMaxAge = null;
     Meta meta = null;
     Map<String, Object> attributes = new LinkedHashMap<>();
@@ -165,15 +167,15 @@ final class SessionDocument {
           case META -> meta = Meta.read(p);
           default -> {
             String name = attributeOf(key);
-            int start = (int) p.currentTokenLocation().getCharOffset();
+            int start = (int) ValueCodec.offset(p.currentTokenLocation());
             Object value;
             try {
               value = values.read(p, json);
             } catch (CodecException e) {
               throw new CodecException("attribute '" + name + "': " + e.getMessage(), e);
             }
-            int end = (int) p.currentLocation().getCharOffset();
-            String stored = json.substring(start, end);
+            int end = (int) ValueCodec.offset(p.currentLocation());
+            String stored = new String(json, start, end - start, StandardCharsets.UTF_8);
             attributes.put(name, value);
             raw.put(name, stored);
             // JSON holding the escape \u0000 (written by another program) gets no snapshot, so

@@ -48,6 +48,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.SortedSet;
@@ -475,10 +476,30 @@ final class ValueCodec {
    * its first field is read again from.
    */
   @Nullable Object read(JsonParser p, String source) throws IOException {
-    return read(p, source, 0);
+    return read(p, new Source(source, null), 0);
   }
 
-  private @Nullable Object read(JsonParser p, String source, int depth) throws IOException {
+  /** As {@link #read(JsonParser, String)}, for a parser that reads {@code source} as UTF-8. */
+  @Nullable Object read(JsonParser p, byte[] source) throws IOException {
+    return read(p, new Source(null, source), 0);
+  }
+
+  /** The document a parser reads, as text or as UTF-8 bytes, so that part of it can be re-read. */
+  private record Source(@Nullable String text, byte @Nullable [] bytes) {
+    JsonParser parser(long start, long end) throws IOException {
+      return bytes != null
+          ? JSON.createParser(bytes, (int) start, (int) (end - start))
+          : JSON.createParser(Objects.requireNonNull(text).substring((int) start, (int) end));
+    }
+  }
+
+  /** Where a location is in the parser's input: bytes for a byte source, characters otherwise. */
+  static long offset(com.fasterxml.jackson.core.JsonLocation location) {
+    long bytes = location.getByteOffset();
+    return bytes >= 0 ? bytes : location.getCharOffset();
+  }
+
+  private @Nullable Object read(JsonParser p, Source source, int depth) throws IOException {
     if (depth > MAX_DEPTH) {
       throw new CodecException("the value is nested more than " + MAX_DEPTH + " levels deep");
     }
@@ -510,8 +531,8 @@ final class ValueCodec {
     };
   }
 
-  private @Nullable Object readObject(JsonParser p, String source, int depth) throws IOException {
-    int start = (int) p.currentTokenLocation().getCharOffset();
+  private @Nullable Object readObject(JsonParser p, Source source, int depth) throws IOException {
+    long start = offset(p.currentTokenLocation());
     JsonStreamContext object = p.getParsingContext();
     Map<String, Object> map = new LinkedHashMap<>();
     while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -541,10 +562,10 @@ final class ValueCodec {
   }
 
   /** Reads the object that started at {@code start} and that {@code p} has just ended as a tree. */
-  private @Nullable Object readAgain(JsonParser p, String source, int start, int depth)
+  private @Nullable Object readAgain(JsonParser p, Source source, long start, int depth)
       throws IOException {
-    int end = (int) p.currentLocation().getCharOffset();
-    try (JsonParser again = JSON.createParser(source.substring(start, end))) {
+    long end = offset(p.currentLocation());
+    try (JsonParser again = source.parser(start, end)) {
       again.nextToken();
       return read(readNode(again), depth);
     }

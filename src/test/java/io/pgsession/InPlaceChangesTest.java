@@ -207,6 +207,27 @@ class InPlaceChangesTest {
     assertThat(store.load(sid).attributes().get("note")).isEqualTo("a\u0000b");
   }
 
+  @Test
+  void textOutsideAsciiKeepsItsStoredJsonWhenAnotherAttributeIsWritten() {
+    Map<String, Object> greeting = new LinkedHashMap<>();
+    greeting.put("日本語", "こんにちは 👋🏽");
+    greeting.put("ø", List.of("ü", "€", "𝄞"));
+    String sid = stored("greeting", new LinkedHashMap<>(greeting));
+    SessionRecord first = store.load(sid);
+    first.attributes().put("after", "é");
+    store.save(first);
+    String before = storedJson(sid, "greeting");
+
+    SessionRecord record = store.load(sid);
+    record.attributes().put("n", 1);
+    assertThat(store.save(record)).isEqualTo(SaveOutcome.UPDATED);
+
+    assertThat(storedJson(sid, "greeting")).isEqualTo(before);
+    SessionRecord reloaded = store.load(sid);
+    assertThat(reloaded.attributes().get("greeting")).isEqualTo(greeting);
+    assertThat(reloaded.attributes().get("after")).isEqualTo("é");
+  }
+
   @SuppressWarnings("unchecked")
   private static List<Object> list(SessionRecord record, String name) {
     return (List<Object>) record.attributes().get(name);

@@ -2,6 +2,7 @@ package io.pgsession.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgsession.testing.Eventually;
 import io.pgsession.testing.PostgresExtension;
 import java.net.CookieManager;
 import java.net.CookiePolicy;
@@ -14,7 +15,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.session.DefaultSessionCache;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,8 +41,23 @@ class DemoServerTest {
     server = DemoServer.start("127.0.0.1", 0, pg.dataSource(), "test");
   }
 
+  /**
+   * Jetty finishes a request, and evicts its session from the cache, after the client has the
+   * response; stopping while an eviction is under way makes Jetty's cache shutdown fail. So the
+   * demo is stopped once no session is left in the cache.
+   */
   @AfterEach
   void stopDemo() throws Exception {
+    DefaultSessionCache cache =
+        (DefaultSessionCache)
+            server.getDescendant(ServletContextHandler.class).getSessionHandler().getSessionCache();
+    Eventually.run(
+        () -> {
+          if (cache.getSessionsCurrent() > 0) {
+            throw new IllegalStateException("a request is still finishing with its session");
+          }
+        },
+        Duration.ofSeconds(10));
     server.stop();
   }
 
