@@ -5,7 +5,6 @@ import io.pgsession.PgSessionException;
 import io.pgsession.PgSessionStore;
 import io.pgsession.SessionRecord;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -214,7 +213,7 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
     if (outcome == PgSessionStore.SaveOutcome.MERGED) {
       // Another node changed the session meanwhile; keep this copy in step with the row.
       data.clearAllAttributes();
-      data.putAllAttributes(nonNull(record.attributes()));
+      putNonNull(data, record.attributes());
     }
     log.debug("pgsession {} session {} stored: {}", contextPath, id, outcome);
   }
@@ -358,13 +357,7 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
     data.setExpiry(r.expiry());
     data.setLastNode(r.lastNode());
     data.setCookieSet(r.accessed());
-    r.attributes()
-        .forEach(
-            (name, value) -> {
-              if (value != null) {
-                data.setAttribute(name, value);
-              }
-            });
+    putNonNull(data, r.attributes());
     // Jetty treats data never saved as a new session; this one was saved at its last access.
     data.setLastSaved(Math.max(1, r.accessed()));
     data.record = r;
@@ -399,16 +392,17 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
     return (int) Math.min(Integer.MAX_VALUE, Math.max(1, (ms + 999) / 1000));
   }
 
-  /** Jetty keeps attributes in a map that holds no nulls; a stored null is an absent attribute. */
-  private static Map<String, Object> nonNull(Map<String, ?> attributes) {
-    Map<String, Object> values = new LinkedHashMap<>();
+  /**
+   * Puts the attributes into Jetty's data, which holds no nulls: a stored null is an absent
+   * attribute. The data is marked clean afterwards by the caller (or by Jetty after a store).
+   */
+  private static void putNonNull(SessionData data, Map<String, ?> attributes) {
     attributes.forEach(
         (name, value) -> {
           if (value != null) {
-            values.put(name, value);
+            data.setAttribute(name, value);
           }
         });
-    return values;
   }
 
   static String contextPathOf(@Nullable Context context) {
