@@ -5,6 +5,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -142,7 +143,9 @@ public final class PgSessionStore {
     if (encoded.json().equals(base.json())
         && record.maxInactiveSeconds() == base.maxInactiveSeconds()) {
       if (!touchDue(record, base)) {
-        record.baseline = base.withSnapshots(encoded.snapshots());
+        if (encoded.snapshots() != base.snapshots()) {
+          record.baseline = base.withSnapshots(encoded.snapshots());
+        }
         return SaveOutcome.UNCHANGED;
       }
       record.baseline =
@@ -391,6 +394,10 @@ public final class PgSessionStore {
    * reported in {@code failures}.
    */
   private Encoded encodeAttributes(SessionRecord record, List<String> failures) {
+    Encoded asRead = unchangedSinceRead(record);
+    if (asRead != null) {
+      return asRead;
+    }
     Map<String, String> encoded = new LinkedHashMap<>();
     Map<String, @Nullable Object> snapshots = new HashMap<>();
     SessionRecord.Baseline base = record.baseline;
@@ -432,6 +439,31 @@ public final class PgSessionStore {
       }
     }
     return new Encoded(encoded, snapshots);
+  }
+
+  /**
+   * The baseline's own maps when the record has the same attributes as were read and each value
+   * still equals its snapshot, as in most requests; {@code null} otherwise. It gives what the loop
+   * in {@link #encodeAttributes} would, without building new maps.
+   */
+  private static @Nullable Encoded unchangedSinceRead(SessionRecord record) {
+    SessionRecord.Baseline base = record.baseline;
+    Map<String, Object> attributes = record.attributes();
+    if (base == null
+        || base.snapshots().size() != attributes.size()
+        || base.json().size() != attributes.size()) {
+      return null;
+    }
+    // Every stored attribute with a snapshot has its JSON too, so equal sizes and every name
+    // having a snapshot mean the same names throughout.
+    for (Map.Entry<String, Object> attribute : attributes.entrySet()) {
+      Object snapshot = base.snapshots().get(attribute.getKey());
+      if ((snapshot == null && !base.snapshots().containsKey(attribute.getKey()))
+          || !Snapshots.unchanged(attribute.getValue(), snapshot)) {
+        return null;
+      }
+    }
+    return new Encoded(base.json(), base.snapshots());
   }
 
   /** The attributes' JSON for a save, and the snapshots of the values it was made from. */
@@ -650,13 +682,16 @@ public final class PgSessionStore {
     }
   }
 
-  private static @Nullable Row readRow(ResultSet rs) throws SQLException {
+  private @Nullable Row readRow(ResultSet rs) throws SQLException {
     try (rs) {
       if (!rs.next()) {
         return null;
       }
       // The document's bytes as the server sent them (UTF-8): decoding reads them directly.
-      return new Row(rs.getBytes(1), rs.getLong(2), rs.getString(3));
+      return new Row(
+          rs.getBytes(1),
+          table.expiryMillis(rs.getObject(2, LocalDateTime.class)),
+          rs.getString(3));
     }
   }
 

@@ -9,8 +9,14 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.time.zone.ZoneOffsetTransition;
+import java.time.zone.ZoneRules;
 import java.util.List;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,48 +47,46 @@ final class SessionTable {
   final long reaperLockKey;
   private final long createLockKey;
   private final PgSessionConfig config;
+  private final ZoneRules expireRules;
   private volatile boolean ready;
 
   SessionTable(PgSessionConfig config) {
     this.config = config;
+    this.expireRules = ZoneId.of(config.expireZone()).getRules();
     String t = config.qualifiedTable();
     String now = "timezone('" + config.expireZone() + "', now())";
     String expireAt = "timezone('" + config.expireZone() + "', to_timestamp(?))";
-    String expireMillis =
-        "CASE WHEN expire = 'infinity' THEN 0 WHEN expire = '-infinity' THEN 1"
-            + " ELSE (extract(epoch FROM expire AT TIME ZONE '"
-            + config.expireZone()
-            + "') * 1000)::bigint END";
     this.name = t;
     // xmin, the id of the transaction that wrote the row version, changes with every write by
     // anyone (a touch, a Node app, another node), so it is the optimistic check of a save; it
-    // needs no parsing of the stored JSON.
-    this.load = "SELECT sess, " + expireMillis + ", xmin::text FROM " + t + " WHERE sid = ?";
+    // needs no parsing of the stored JSON. The expire column is read as it is stored and turned
+    // into an instant here (expiryMillis), which costs the server nothing per row.
+    this.load = "SELECT sess, expire, xmin FROM " + t + " WHERE sid = ?";
     this.insert =
         "INSERT INTO "
             + t
             + " (sid, sess, expire) VALUES (?, ?::json, "
             + expireAt
             + ") ON CONFLICT (sid) DO UPDATE SET sess = EXCLUDED.sess, expire = EXCLUDED.expire"
-            + " RETURNING xmin::text";
+            + " RETURNING xmin";
     this.update =
         "UPDATE "
             + t
             + " SET sess = ?::json, expire = "
             + expireAt
-            + " WHERE sid = ? AND xmin = ?::text::xid RETURNING xmin::text";
+            + " WHERE sid = ? AND xmin = ?::text::xid RETURNING xmin";
     this.touch =
         "UPDATE "
             + t
             + " SET expire = greatest(expire, "
             + expireAt
-            + ") WHERE sid = ? RETURNING xmin::text";
+            + ") WHERE sid = ? RETURNING xmin";
     this.touchIfUnchanged =
         "UPDATE "
             + t
             + " SET expire = greatest(expire, "
             + expireAt
-            + ") WHERE sid = ? AND xmin = ?::text::xid RETURNING xmin::text";
+            + ") WHERE sid = ? AND xmin = ?::text::xid RETURNING xmin";
     this.delete = "DELETE FROM " + t + " WHERE sid = ?";
     this.exists = "SELECT 1 FROM " + t + " WHERE sid = ? AND expire > " + now;
     this.expired =
@@ -97,9 +101,7 @@ final class SessionTable {
             + t
             + " WHERE sid = ? AND expire <= "
             + now
-            + " RETURNING sess, "
-            + expireMillis
-            + ", xmin::text";
+            + " RETURNING sess, expire, xmin";
     this.reap =
         "DELETE FROM "
             + t
@@ -111,6 +113,35 @@ final class SessionTable {
     this.changeId = "UPDATE " + t + " SET sid = ? WHERE sid = ?";
     this.reaperLockKey = lockKey("pgsession.reap " + t);
     this.createLockKey = lockKey("pgsession.create " + t);
+  }
+
+  /**
+   * The epoch milliseconds of a stored {@code expire}, a local time in {@link
+   * PgSessionConfig#expireZone()}, read as PostgreSQL's {@code expire AT TIME ZONE zone} reads it:
+   * a time that a zone's clocks skip takes the offset in force before the change, and a time they
+   * pass twice the offset after it. {@code 'infinity'} (never expires) is 0 and {@code '-infinity'}
+   * is 1, as in {@link SessionRecord#expiry()}; the microseconds round half away from zero to
+   * milliseconds.
+   */
+  long expiryMillis(@Nullable LocalDateTime stored) {
+    if (stored == null || stored.equals(LocalDateTime.MAX)) {
+      return 0;
+    }
+    if (stored.equals(LocalDateTime.MIN)) {
+      return 1;
+    }
+    ZoneOffset offset;
+    List<ZoneOffset> valid = expireRules.getValidOffsets(stored);
+    if (valid.size() == 1) {
+      offset = valid.get(0);
+    } else {
+      ZoneOffsetTransition change = expireRules.getTransition(stored);
+      offset = valid.isEmpty() ? change.getOffsetBefore() : change.getOffsetAfter();
+    }
+    long micros =
+        Math.addExact(
+            Math.multiplyExact(stored.toEpochSecond(offset), 1_000_000L), stored.getNano() / 1000);
+    return micros >= 0 ? (micros + 500) / 1000 : -((-micros + 500) / 1000);
   }
 
   /** The DDL that creates the table and its index, for this configuration's names. */
