@@ -164,7 +164,11 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
   private @Nullable SessionRecord read(String id) {
     try {
       SessionRecord record = store().load(sid(id));
-      readFailed.set(false);
+      // Written only when it changes: a write on every read would pass the flag's cache line
+      // between the cores of all request threads.
+      if (readFailed.get()) {
+        readFailed.set(false);
+      }
       return record;
     } catch (PgSessionException e) {
       readFailed.set(true);
