@@ -5,7 +5,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -688,10 +687,7 @@ public final class PgSessionStore {
         return null;
       }
       // The document's bytes as the server sent them (UTF-8): decoding reads them directly.
-      return new Row(
-          rs.getBytes(1),
-          table.expiryMillis(rs.getObject(2, LocalDateTime.class)),
-          rs.getString(3));
+      return new Row(rs.getBytes(1), table.expiryOf(rs, 2), rs.getString(3));
     }
   }
 

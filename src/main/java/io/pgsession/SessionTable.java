@@ -10,6 +10,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.zone.ZoneOffsetTransition;
@@ -48,6 +49,7 @@ final class SessionTable {
   private final long createLockKey;
   private final PgSessionConfig config;
   private final ZoneRules expireRules;
+  private volatile boolean expireHasZone;
   private volatile boolean ready;
 
   SessionTable(PgSessionConfig config) {
@@ -116,6 +118,45 @@ final class SessionTable {
   }
 
   /**
+   * The epoch milliseconds of the {@code expire} column at {@code column} of the current row. The
+   * column is a {@code timestamp} in the tables pgsession, its init script and connect-pg-simple
+   * create; a {@code timestamptz} column (a table made by hand) is read as the instant it holds.
+   */
+  long expiryOf(ResultSet rs, int column) throws SQLException {
+    if (!expireHasZone) {
+      try {
+        return expiryMillis(rs.getObject(column, LocalDateTime.class));
+      } catch (SQLException e) {
+        // pgjdbc refuses a LocalDateTime from a timestamptz column.
+        if (!hasZone(rs, column)) {
+          throw e;
+        }
+        expireHasZone = true;
+      }
+    } else if (!hasZone(rs, column)) {
+      // The column was altered back while the application ran.
+      expireHasZone = false;
+      return expiryMillis(rs.getObject(column, LocalDateTime.class));
+    }
+    return instantMillis(rs.getObject(column, OffsetDateTime.class));
+  }
+
+  private static boolean hasZone(ResultSet rs, int column) throws SQLException {
+    return "timestamptz".equals(rs.getMetaData().getColumnTypeName(column));
+  }
+
+  /** As {@link #expiryMillis}, for a {@code timestamptz}, which needs no zone rules. */
+  static long instantMillis(@Nullable OffsetDateTime stored) {
+    if (stored == null || stored.equals(OffsetDateTime.MAX)) {
+      return 0;
+    }
+    if (stored.equals(OffsetDateTime.MIN)) {
+      return 1;
+    }
+    return roundedMillis(stored.toEpochSecond(), stored.getNano());
+  }
+
+  /**
    * The epoch milliseconds of a stored {@code expire}, a local time in {@link
    * PgSessionConfig#expireZone()}, read as PostgreSQL's {@code expire AT TIME ZONE zone} reads it:
    * a time that a zone's clocks skip takes the offset in force before the change, and a time they
@@ -138,9 +179,12 @@ final class SessionTable {
       ZoneOffsetTransition change = expireRules.getTransition(stored);
       offset = valid.isEmpty() ? change.getOffsetBefore() : change.getOffsetAfter();
     }
-    long micros =
-        Math.addExact(
-            Math.multiplyExact(stored.toEpochSecond(offset), 1_000_000L), stored.getNano() / 1000);
+    return roundedMillis(stored.toEpochSecond(offset), stored.getNano());
+  }
+
+  /** Microseconds rounded half away from zero to milliseconds, as PostgreSQL's bigint cast does. */
+  private static long roundedMillis(long epochSecond, int nanos) {
+    long micros = Math.addExact(Math.multiplyExact(epochSecond, 1_000_000L), nanos / 1000);
     return micros >= 0 ? (micros + 500) / 1000 : -((-micros + 500) / 1000);
   }
 

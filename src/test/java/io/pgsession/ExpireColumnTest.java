@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Properties;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -125,6 +126,70 @@ class ExpireColumnTest {
       }
     }
     assertThat(compared).isGreaterThan(ZONES.size() * 2000);
+  }
+
+  @Test
+  void aTimestamptzColumnIsReadAsTheInstantItHolds() throws SQLException {
+    SessionTable table =
+        new SessionTable(PgSessionConfig.builder().expireZone("Europe/Berlin").build());
+    int compared = 0;
+    try (Connection c = pg.dataSource().getConnection();
+        Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE probe_tz (id int PRIMARY KEY, at timestamptz(6) NOT NULL)");
+      s.execute(
+          "INSERT INTO probe_tz SELECT i, CASE i WHEN 0 THEN 'infinity' WHEN 1 THEN '-infinity'"
+              + " WHEN 2 THEN '2030-01-01 00:00:00.0005+00' WHEN 3 THEN '1969-12-31 23:59:59.9995+00'"
+              + " ELSE now() + i * interval '37 minutes 0.000123 seconds' END"
+              + " FROM generate_series(0, 500) i");
+      for (int round = 0; round < 7; round++) {
+        // Seven rounds, so that pgjdbc prepares the statement and switches to binary transfer.
+        try (PreparedStatement ps =
+                c.prepareStatement(
+                    "SELECT id, at, CASE WHEN at = 'infinity' THEN 0 WHEN at = '-infinity' THEN 1"
+                        + " ELSE (extract(epoch FROM at) * 1000)::bigint END FROM probe_tz");
+            ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            assertThat(table.expiryOf(rs, 2)).as("row %d", rs.getInt(1)).isEqualTo(rs.getLong(3));
+            compared++;
+          }
+        }
+      }
+    }
+    assertThat(compared).isEqualTo(7 * 501);
+  }
+
+  @Test
+  void aStoreOnATableMadeWithTimestamptzKeepsItsSessionsAndTheirExpiry() throws SQLException {
+    try (Connection c = pg.dataSource().getConnection();
+        Statement s = c.createStatement()) {
+      s.execute(
+          "CREATE TABLE tz_session (sid varchar PRIMARY KEY, sess json NOT NULL,"
+              + " expire timestamptz(6) NOT NULL)");
+      s.execute(
+          "INSERT INTO tz_session VALUES ('from-node', '{\"cookie\": {\"originalMaxAge\": 3600000},"
+              + " \"user\": \"ann\"}', now() + interval '1 hour')");
+    }
+    PgSessionStore store =
+        new PgSessionStore(
+            pg.dataSource(),
+            PgSessionConfig.builder().table("tz_session").createTable(false).build(),
+            getClass().getClassLoader());
+
+    SessionRecord fromNode = store.load("from-node");
+    assertThat(fromNode).isNotNull();
+    assertThat(fromNode.attributes()).containsEntry("user", "ann");
+    assertThat(fromNode.expiry())
+        .isCloseTo(
+            System.currentTimeMillis() + 3_600_000L,
+            org.assertj.core.api.Assertions.within(60_000L));
+
+    SessionRecord own = new SessionRecord("own", System.currentTimeMillis(), 1800);
+    own.attributes().put("visits", 1L);
+    store.save(own);
+    SessionRecord back = store.load("own");
+    assertThat(back).isNotNull();
+    assertThat(back.expiry()).isEqualTo(own.expiry());
+    assertThat(back.attributes()).isEqualTo(own.attributes());
   }
 
   private static PreparedStatement bind(PreparedStatement ps, String zone) throws SQLException {
