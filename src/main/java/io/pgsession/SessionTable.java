@@ -182,10 +182,18 @@ final class SessionTable {
     return roundedMillis(stored.toEpochSecond(offset), stored.getNano());
   }
 
-  /** Microseconds rounded half away from zero to milliseconds, as PostgreSQL's bigint cast does. */
+  /**
+   * Microseconds rounded half away from zero to milliseconds, as PostgreSQL's bigint cast does. The
+   * whole seconds are scaled to milliseconds only: in microseconds the last years a timestamp can
+   * hold (from 294247) would overflow a long.
+   */
   private static long roundedMillis(long epochSecond, int nanos) {
-    long micros = Math.addExact(Math.multiplyExact(epochSecond, 1_000_000L), nanos / 1000);
-    return micros >= 0 ? (micros + 500) / 1000 : -((-micros + 500) / 1000);
+    long millis = Math.multiplyExact(epochSecond, 1000L);
+    int micros = nanos / 1000;
+    // A negative instant (epochSecond < 0, micros >= 0) rounds its magnitude, towards -infinity.
+    return epochSecond >= 0
+        ? millis + (micros + 500) / 1000
+        : millis - Math.floorDiv(500 - micros, 1000);
   }
 
   /** The DDL that creates the table and its index, for this configuration's names. */
