@@ -9,6 +9,15 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -93,6 +102,92 @@ class ExpireReadAttackTest {
 
       assertThat(actual).isEqualTo(rs.getLong(2));
     }
+  }
+
+  @ParameterizedTest(name = "expire altered to {0}")
+  @ValueSource(strings = {"timestamptz(6)", "timestamp(3)"})
+  void aLoadRightAfterTheExpireColumnIsAlteredDoesNotFail(String type) throws SQLException {
+    String table = "altered_" + type.replaceAll("[^a-z0-9]", "");
+    PgSessionStore store =
+        new PgSessionStore(
+            pg.newDataSource(),
+            PgSessionConfig.builder().table(table).build(),
+            getClass().getClassLoader());
+    SessionRecord saved = new SessionRecord("kept", System.currentTimeMillis(), 1800);
+    store.save(saved);
+    // Enough loads for pgjdbc to keep the statement prepared on the server.
+    for (int i = 0; i < 10; i++) {
+      store.load("kept");
+    }
+    try (Connection c = pg.dataSource().getConnection();
+        Statement s = c.createStatement()) {
+      s.execute("ALTER TABLE " + table + " ALTER COLUMN expire TYPE " + type);
+    }
+
+    SessionRecord[] loaded = new SessionRecord[1];
+    assertThatCode(() -> loaded[0] = store.load("kept")).doesNotThrowAnyException();
+
+    assertThat(loaded[0]).isNotNull();
+  }
+
+  @Test
+  void aColumnAlteredToTimestamptzAndBackKeepsReadingTheSameExpiry() throws SQLException {
+    PgSessionStore store = store("UTC", "there_and_back");
+    SessionRecord saved = new SessionRecord("kept", System.currentTimeMillis(), 1800);
+    store.save(saved);
+    List<Long> seen = new ArrayList<>();
+    for (String type : List.of("timestamptz(6)", "timestamp(6)", "timestamptz(6)")) {
+      try (Connection c = pg.dataSource().getConnection();
+          Statement s = c.createStatement()) {
+        s.execute("ALTER TABLE there_and_back ALTER COLUMN expire TYPE " + type);
+      }
+      for (int i = 0; i < 7; i++) {
+        seen.add(store.load("kept").expiry());
+      }
+    }
+
+    assertThat(seen).hasSize(21).containsOnly(saved.expiry());
+  }
+
+  @Test
+  void manyThreadsLoadingFromATimestamptzTableAtOnceAllReadTheSameExpiry() throws Exception {
+    try (Connection c = pg.dataSource().getConnection();
+        Statement s = c.createStatement()) {
+      s.execute(
+          "CREATE TABLE tz_race (sid varchar PRIMARY KEY, sess json NOT NULL,"
+              + " expire timestamptz(6) NOT NULL)");
+      s.execute(
+          "INSERT INTO tz_race VALUES ('s', '{\"cookie\": {\"originalMaxAge\": 3600000}}',"
+              + " '2030-07-01 12:00:00.0005+00')");
+    }
+    PgSessionStore store =
+        new PgSessionStore(
+            pg.newDataSource(),
+            PgSessionConfig.builder().table("tz_race").createTable(false).build(),
+            getClass().getClassLoader());
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    List<Future<Long>> expiries = new ArrayList<>();
+    CountDownLatch start = new CountDownLatch(1);
+    for (int i = 0; i < 200; i++) {
+      expiries.add(
+          pool.submit(
+              () -> {
+                start.await(10, TimeUnit.SECONDS);
+                return store.load("s").expiry();
+              }));
+    }
+
+    start.countDown();
+    Set<Long> distinct = new HashSet<>();
+    try {
+      for (Future<Long> f : expiries) {
+        distinct.add(f.get(30, TimeUnit.SECONDS));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+
+    assertThat(distinct).containsExactly(Instant.parse("2030-07-01T12:00:00.001Z").toEpochMilli());
   }
 
   private PgSessionStore store(String zone, String table) {
