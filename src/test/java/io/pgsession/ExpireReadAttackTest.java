@@ -190,6 +190,74 @@ class ExpireReadAttackTest {
     assertThat(distinct).containsExactly(Instant.parse("2030-07-01T12:00:00.001Z").toEpochMilli());
   }
 
+  @ParameterizedTest(name = "JDBC URL options {0}")
+  @ValueSource(
+      strings = {"binaryTransfer=false", "prepareThreshold=0", "prepareThreshold=-1", "x=1"})
+  void storedValuesOtherProgramsWriteLoadAsTheServerConvertsThem(String options)
+      throws SQLException {
+    String table = "others_" + Math.abs(options.hashCode());
+    String url = pg.jdbcUrl() + (pg.jdbcUrl().contains("?") ? "&" : "?") + options;
+    try (var ds = PgDataSources.create(pg.server().settings(url), table)) {
+      assertStoredValuesLoadAsTheServerConvertsThem(ds, table);
+    }
+  }
+
+  private void assertStoredValuesLoadAsTheServerConvertsThem(javax.sql.DataSource ds, String table)
+      throws SQLException {
+    PgSessionStore store =
+        new PgSessionStore(
+            ds,
+            PgSessionConfig.builder().table(table).expireZone("Asia/Kathmandu").build(),
+            getClass().getClassLoader());
+    store.ensureTable();
+    List<String> expires =
+        List.of(
+            "'infinity'",
+            "'-infinity'",
+            "'0044-03-15 12:00:00.0005 BC'",
+            "'10000-01-01 00:00:00.0005'",
+            "'1969-12-31 23:59:59.9995'",
+            "now()",
+            "localtimestamp");
+    List<Long> server = new ArrayList<>();
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute("SET TimeZone = 'America/St_Johns'");
+      for (int i = 0; i < expires.size(); i++) {
+        s.execute(
+            "INSERT INTO "
+                + table
+                + " VALUES ('s"
+                + i
+                + "', '{\"cookie\": {\"originalMaxAge\": null}}', "
+                + expires.get(i)
+                + ")");
+      }
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT CASE WHEN expire = 'infinity' THEN 0 WHEN expire = '-infinity' THEN 1 ELSE"
+                  + " (extract(epoch FROM expire AT TIME ZONE 'Asia/Kathmandu') * 1000)::bigint"
+                  + " END FROM "
+                  + table
+                  + " ORDER BY sid")) {
+        while (rs.next()) {
+          server.add(rs.getLong(1));
+        }
+      }
+      s.execute("RESET TimeZone");
+    }
+
+    List<Long> loaded = new ArrayList<>();
+    for (int round = 0; round < 7; round++) {
+      loaded.clear();
+      for (int i = 0; i < expires.size(); i++) {
+        loaded.add(store.load("s" + i).expiry());
+      }
+    }
+
+    assertThat(loaded).isEqualTo(server);
+  }
+
   private PgSessionStore store(String zone, String table) {
     return new PgSessionStore(
         pg.dataSource(),
