@@ -49,12 +49,14 @@ final class SessionTable {
   private final long createLockKey;
   private final PgSessionConfig config;
   private final ZoneRules expireRules;
+  private final boolean expireInJava;
   private volatile boolean expireHasZone;
   private volatile boolean ready;
 
   SessionTable(PgSessionConfig config) {
     this.config = config;
     this.expireRules = ZoneId.of(config.expireZone()).getRules();
+    this.expireInJava = sharesRulesWithJava(config.expireZone());
     String t = config.qualifiedTable();
     String now = "timezone('" + config.expireZone() + "', now())";
     String expireAt = "timezone('" + config.expireZone() + "', to_timestamp(?))";
@@ -62,8 +64,16 @@ final class SessionTable {
     // xmin, the id of the transaction that wrote the row version, changes with every write by
     // anyone (a touch, a Node app, another node), so it is the optimistic check of a save; it
     // needs no parsing of the stored JSON. The expire column is read as it is stored and turned
-    // into an instant here (expiryMillis), which costs the server nothing per row.
-    this.load = "SELECT sess, expire, xmin FROM " + t + " WHERE sid = ?";
+    // into an instant here (expiryMillis), which costs the server nothing per row, unless the
+    // zone is one the server reads otherwise than Java.
+    String expire =
+        expireInJava
+            ? "expire"
+            : "CASE WHEN expire = 'infinity' THEN 0 WHEN expire = '-infinity' THEN 1"
+                + " ELSE (extract(epoch FROM expire AT TIME ZONE '"
+                + config.expireZone()
+                + "') * 1000)::bigint END";
+    this.load = "SELECT sess, " + expire + ", xmin FROM " + t + " WHERE sid = ?";
     this.insert =
         "INSERT INTO "
             + t
@@ -103,7 +113,9 @@ final class SessionTable {
             + t
             + " WHERE sid = ? AND expire <= "
             + now
-            + " RETURNING sess, expire, xmin";
+            + " RETURNING sess, "
+            + expire
+            + ", xmin";
     this.reap =
         "DELETE FROM "
             + t
@@ -121,8 +133,13 @@ final class SessionTable {
    * The epoch milliseconds of the {@code expire} column at {@code column} of the current row. The
    * column is a {@code timestamp} in the tables pgsession, its init script and connect-pg-simple
    * create; a {@code timestamptz} column (a table made by hand) is read as the instant it holds.
+   * For a zone the server reads otherwise than Java ({@link #sharesRulesWithJava}), the query has
+   * already converted the column to milliseconds, as a {@code timestamp} in that zone.
    */
   long expiryOf(ResultSet rs, int column) throws SQLException {
+    if (!expireInJava) {
+      return rs.getLong(column);
+    }
     if (!expireHasZone) {
       try {
         return expiryMillis(rs.getObject(column, LocalDateTime.class));
@@ -139,6 +156,16 @@ final class SessionTable {
       return expiryMillis(rs.getObject(column, LocalDateTime.class));
     }
     return instantMillis(rs.getObject(column, OffsetDateTime.class));
+  }
+
+  /**
+   * Whether Java and PostgreSQL read the zone name alike: {@code UTC}, {@code GMT} and the tz
+   * database's Area/Location names, whose rules both take from that database. PostgreSQL reads
+   * other names its own way: a POSIX-style offset such as {@code UTC+3} or {@code +03:00} with the
+   * sign reversed, and {@code CET} or {@code EET} as fixed abbreviations without summer time.
+   */
+  static boolean sharesRulesWithJava(String zone) {
+    return zone.equals("UTC") || zone.equals("GMT") || zone.indexOf('/') > 0;
   }
 
   private static boolean hasZone(ResultSet rs, int column) throws SQLException {
