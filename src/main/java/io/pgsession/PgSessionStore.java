@@ -142,9 +142,7 @@ public final class PgSessionStore {
     if (encoded.json().equals(base.json())
         && record.maxInactiveSeconds() == base.maxInactiveSeconds()) {
       if (!touchDue(record, base)) {
-        if (encoded.snapshots() != base.snapshots()) {
-          record.baseline = base.withSnapshots(encoded.snapshots());
-        }
+        record.baseline = base.withSnapshots(encoded.snapshots());
         return SaveOutcome.UNCHANGED;
       }
       record.baseline =

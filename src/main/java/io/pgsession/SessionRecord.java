@@ -174,7 +174,9 @@ public final class SessionRecord {
     }
 
     Baseline withSnapshots(Map<String, @Nullable Object> newer) {
-      return new Baseline(version, rowStamp, storedExpiry, maxInactiveSeconds, json, newer);
+      return newer == snapshots
+          ? this
+          : new Baseline(version, rowStamp, storedExpiry, maxInactiveSeconds, json, newer);
     }
   }
 }
