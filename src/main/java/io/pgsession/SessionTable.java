@@ -7,8 +7,10 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
@@ -18,6 +20,7 @@ import java.time.zone.ZoneRules;
 import java.util.List;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
+import org.postgresql.PGResultSetMetaData;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +35,9 @@ import org.slf4j.LoggerFactory;
 final class SessionTable {
   private static final Logger log = LoggerFactory.getLogger(SessionTable.class);
   private static final String DDL_RESOURCE = "session-table.sql";
+
+  /** 2000-01-01T00:00Z, PostgreSQL's epoch for binary timestamps, in Unix seconds. */
+  private static final long POSTGRES_EPOCH_SECONDS = 946_684_800L;
 
   final String name;
   final String load;
@@ -50,6 +56,7 @@ final class SessionTable {
   private final PgSessionConfig config;
   private final ZoneRules expireRules;
   private final boolean expireInJava;
+  private final boolean expireAtUtc;
   private volatile boolean expireHasZone;
   private volatile boolean ready;
 
@@ -57,6 +64,10 @@ final class SessionTable {
     this.config = config;
     this.expireRules = ZoneId.of(config.expireZone()).getRules();
     this.expireInJava = sharesRulesWithJava(config.expireZone());
+    this.expireAtUtc =
+        expireInJava
+            && expireRules.isFixedOffset()
+            && expireRules.getOffset(Instant.EPOCH).equals(ZoneOffset.UTC);
     String t = config.qualifiedTable();
     String now = "timezone('" + config.expireZone() + "', now())";
     String expireAt = "timezone('" + config.expireZone() + "', to_timestamp(?))";
@@ -140,6 +151,9 @@ final class SessionTable {
     if (!expireInJava) {
       return rs.getLong(column);
     }
+    if (expireAtUtc && isBinary(rs, column)) {
+      return binaryExpiryMillis(rs.getBytes(column));
+    }
     if (!expireHasZone) {
       try {
         return expiryMillis(rs.getObject(column, LocalDateTime.class));
@@ -166,6 +180,67 @@ final class SessionTable {
    */
   static boolean sharesRulesWithJava(String zone) {
     return zone.equals("UTC") || zone.equals("GMT") || zone.indexOf('/') > 0;
+  }
+
+  /**
+   * Whether pgjdbc received the column in binary. In UTC a binary {@code timestamp} and a binary
+   * {@code timestamptz} hold the same microseconds, so the raw value can be read without asking
+   * which of the two the column is; it spares pgjdbc a calendar it builds per result set to make a
+   * {@code LocalDateTime}. Another driver, or the text form (the first executions of a statement,
+   * or {@code binaryTransfer=false}), goes through {@code getObject}.
+   */
+  private static boolean isBinary(ResultSet rs, int column) throws SQLException {
+    return PGJDBC_LOADED && Pgjdbc.isBinary(rs.getMetaData(), column);
+  }
+
+  /** Whether pgjdbc's classes are visible to pgsession's class loader. */
+  private static final boolean PGJDBC_LOADED = isLoadable("org.postgresql.PGResultSetMetaData");
+
+  private static boolean isLoadable(String className) {
+    try {
+      Class.forName(className, false, SessionTable.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false;
+    }
+  }
+
+  /** pgjdbc's API, touched only when its classes are there. */
+  private static final class Pgjdbc {
+    private static final int BINARY = 1;
+
+    static boolean isBinary(ResultSetMetaData md, int column) throws SQLException {
+      return md.isWrapperFor(PGResultSetMetaData.class)
+          && md.unwrap(PGResultSetMetaData.class).getFormat(column) == BINARY;
+    }
+  }
+
+  /**
+   * As {@link #expiryMillis}, from PostgreSQL's binary form of a timestamp in UTC: microseconds
+   * since 2000-01-01, with the largest and smallest long for {@code infinity} and {@code
+   * -infinity}.
+   */
+  static long binaryExpiryMillis(byte @Nullable [] value) {
+    if (value == null) {
+      return 0;
+    }
+    if (value.length != Long.BYTES) {
+      throw new IllegalStateException(
+          "expire arrived as " + value.length + " bytes; a binary timestamp has 8");
+    }
+    long micros = 0;
+    for (byte b : value) {
+      micros = micros << 8 | (b & 0xff);
+    }
+    if (micros == Long.MAX_VALUE) {
+      return 0;
+    }
+    if (micros == Long.MIN_VALUE) {
+      return 1;
+    }
+    return roundedMillis(
+        Math.floorDiv(micros, 1_000_000L) + POSTGRES_EPOCH_SECONDS,
+        (int) Math.floorMod(micros, 1_000_000L) * 1000);
   }
 
   private static boolean hasZone(ResultSet rs, int column) throws SQLException {

@@ -118,7 +118,7 @@ class ExpireColumnTest {
             ResultSet rs = bind(ps, zone).executeQuery()) {
           while (rs.next()) {
             long expected = rs.getLong(4);
-            long actual = table.expiryMillis(rs.getObject(2, LocalDateTime.class));
+            long actual = table.expiryOf(rs, 2);
             assertThat(actual).as("expire '%s' in %s", rs.getString(3), zone).isEqualTo(expected);
             compared++;
           }
