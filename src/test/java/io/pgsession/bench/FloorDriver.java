@@ -1,7 +1,8 @@
 package io.pgsession.bench;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgsession.PgSessionConfig;
+import io.pgsession.PgSessionStore;
+import io.pgsession.SessionRecord;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -18,6 +19,11 @@ import org.jspecify.annotations.Nullable;
  * ready-made JSON string to save, one DELETE to invalidate, on a table of the same layout as
  * pgsession's. It decodes nothing and encodes nothing per request; it writes on the same occasions
  * as pgsession (a change, or an access a tenth of the interval after the stored expiry was set).
+ *
+ * <p>The ready-made string is the document pgsession stores for the same attributes (cookie,
+ * metadata and attributes, made once by pgsession on a table of its own), so that the floor moves
+ * the same bytes through the driver, the network and the server, and the difference to it is what a
+ * store does per request beyond that.
  */
 final class FloorDriver implements StoreDriver<FloorDriver.Session> {
   private static final String TABLE = "floor_session";
@@ -28,10 +34,10 @@ final class FloorDriver implements StoreDriver<FloorDriver.Session> {
           + " (sid, sess, expire) VALUES (?, ?::json, ?) ON CONFLICT (sid)"
           + " DO UPDATE SET sess = EXCLUDED.sess, expire = EXCLUDED.expire";
   private static final String DELETE = "DELETE FROM " + TABLE + " WHERE sid = ?";
+  private static final String TEMPLATE_TABLE = "floor_template";
 
   private final DataSource dataSource;
   private final int maxInactiveSeconds;
-  private final ObjectMapper mapper = new ObjectMapper();
   private final Map<Map<String, Object>, String> readyMade = new IdentityHashMap<>();
 
   /** A loaded row: the JSON as read, and whether this request must write it back. */
@@ -79,17 +85,39 @@ final class FloorDriver implements StoreDriver<FloorDriver.Session> {
     return id;
   }
 
-  /** The shape's JSON, made once: the floor spends nothing on encoding. */
-  private synchronized String json(Map<String, Object> attributes) {
-    return readyMade.computeIfAbsent(
-        attributes,
-        a -> {
-          try {
-            return mapper.writeValueAsString(a);
-          } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-          }
-        });
+  /** The shape's document, made once: the floor spends nothing on encoding. */
+  private synchronized String json(Map<String, Object> attributes) throws SQLException {
+    String json = readyMade.get(attributes);
+    if (json == null) {
+      json = pgsessionDocument(attributes);
+      readyMade.put(attributes, json);
+    }
+    return json;
+  }
+
+  /** The document pgsession stores for a new session with these attributes. */
+  private String pgsessionDocument(Map<String, Object> attributes) throws SQLException {
+    PgSessionStore pgsession =
+        new PgSessionStore(
+            dataSource,
+            PgSessionConfig.builder().table(TEMPLATE_TABLE).build(),
+            FloorDriver.class.getClassLoader());
+    SessionRecord record =
+        new SessionRecord("template", System.currentTimeMillis(), maxInactiveSeconds);
+    record.attributes().putAll(attributes);
+    pgsession.save(record);
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement()) {
+      try (ResultSet rs =
+          s.executeQuery("SELECT sess::text FROM " + TEMPLATE_TABLE + " WHERE sid = 'template'")) {
+        if (!rs.next()) {
+          throw new IllegalStateException("pgsession did not store the floor's template session");
+        }
+        return rs.getString(1);
+      } finally {
+        s.execute("DROP TABLE " + TEMPLATE_TABLE);
+      }
+    }
   }
 
   @Override
