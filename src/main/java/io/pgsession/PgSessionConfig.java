@@ -43,6 +43,7 @@ public final class PgSessionConfig {
   private final Duration reaperGrace;
   private final UndecodablePolicy onUndecodable;
   private final int maxSessionBytes;
+  private final long readCacheBytes;
   private final String expireZone;
   private final @Nullable String sidPrefix;
 
@@ -57,6 +58,7 @@ public final class PgSessionConfig {
     this.reaperGrace = b.reaperGrace;
     this.onUndecodable = b.onUndecodable;
     this.maxSessionBytes = b.maxSessionBytes;
+    this.readCacheBytes = b.readCacheBytes;
     this.expireZone = b.expireZone;
     this.sidPrefix = b.sidPrefix;
   }
@@ -82,6 +84,7 @@ public final class PgSessionConfig {
     b.reaperGrace = reaperGrace;
     b.onUndecodable = onUndecodable;
     b.maxSessionBytes = maxSessionBytes;
+    b.readCacheBytes = readCacheBytes;
     b.expireZone = expireZone;
     b.sidPrefix = sidPrefix;
     return b;
@@ -146,6 +149,15 @@ public final class PgSessionConfig {
   }
 
   /**
+   * How much memory, roughly in bytes, each store may keep of sessions it has read, so that a later
+   * read of a session nobody has written since gets it without the server sending and the store
+   * decoding its document again; {@code 0} turns this off. Every read still asks the database.
+   */
+  public long readCacheBytes() {
+    return readCacheBytes;
+  }
+
+  /**
    * The time zone in which the {@code expire} column (a timestamp without time zone) is written and
    * compared. It must be the zone that other clients of the table use, which for connect-pg-simple
    * is the database's {@code TimeZone} setting.
@@ -197,6 +209,8 @@ public final class PgSessionConfig {
         + onUndecodable
         + ", maxSessionBytes="
         + maxSessionBytes
+        + ", readCacheBytes="
+        + readCacheBytes
         + ", expireZone="
         + expireZone
         + (sidPrefix == null ? "" : ", sidPrefix=" + sidPrefix);
@@ -214,6 +228,7 @@ public final class PgSessionConfig {
     private Duration reaperGrace = Duration.ofMinutes(30);
     private UndecodablePolicy onUndecodable = UndecodablePolicy.NEW_SESSION;
     private int maxSessionBytes = 1 << 20;
+    private long readCacheBytes = 32L << 20;
     private String expireZone = "UTC";
     private @Nullable String sidPrefix;
 
@@ -294,6 +309,12 @@ public final class PgSessionConfig {
       return this;
     }
 
+    public Builder readCacheBytes(long bytes) {
+      require(bytes >= 0, "readCacheBytes", bytes, "may not be negative (0 turns the cache off)");
+      this.readCacheBytes = bytes;
+      return this;
+    }
+
     public Builder expireZone(String zone) {
       String z = zone.strip();
       require(ZONE.matcher(z).matches(), "expireZone", zone, "is not a time zone name");
@@ -334,6 +355,7 @@ public final class PgSessionConfig {
         case "reaperGrace" -> reaperGrace(duration(name, v));
         case "onUndecodable" -> onUndecodable(policy(v));
         case "maxSessionBytes" -> maxSessionBytes((int) integer(name, v));
+        case "readCacheBytes" -> readCacheBytes(integer(name, v));
         case "expireZone" -> expireZone(v);
         case "sidPrefix" -> sidPrefix(value);
         default -> throw invalid(name, value, "is not a pgsession setting");

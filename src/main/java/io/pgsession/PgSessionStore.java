@@ -56,6 +56,7 @@ public final class PgSessionStore {
   private final PgSessionConfig config;
   private final SessionTable table;
   private final SessionDocument document;
+  private final @Nullable ReadCache readCache;
   private final OutageGate outage = new OutageGate();
   private final Set<String> reportedUndecodable =
       Collections.newSetFromMap(
@@ -77,6 +78,7 @@ public final class PgSessionStore {
     this.table = new SessionTable(config);
     this.document =
         new SessionDocument(new ValueCodec(new TypeAllowlist(config.allowedPackages()), loader));
+    this.readCache = config.readCacheBytes() > 0 ? new ReadCache(config.readCacheBytes()) : null;
   }
 
   public PgSessionConfig config() {
@@ -95,17 +97,48 @@ public final class PgSessionStore {
     if (!isStorable(sid)) {
       return null;
     }
-    Row row =
-        call(
-            "load",
-            sid,
-            c -> {
-              try (PreparedStatement ps = c.prepareStatement(table.load)) {
-                ps.setString(1, sid);
-                return readRow(ps.executeQuery());
-              }
-            });
-    return row == null ? null : decode(sid, row);
+    ReadCache.Entry known = readCache == null ? null : readCache.get(sid);
+    Row row = fetch(sid, known);
+    if (row != null && row.json() == null) {
+      if (known != null && known.stamp().equals(row.stamp())) {
+        readCache.hit();
+        SessionRecord r = known.template().record(sid, row.expiry(), System.currentTimeMillis());
+        r.baseline = r.baseline == null ? null : r.baseline.withStamp(row.stamp());
+        return r;
+      }
+      // Not the version asked about after all (cannot happen with PostgreSQL's xmin): read it all.
+      row = fetch(sid, null);
+    }
+    if (row == null) {
+      if (known != null) {
+        readCache.remove(sid);
+      }
+      return null;
+    }
+    return decode(sid, row);
+  }
+
+  /**
+   * The row, with its document unless {@code known} is the version stored: then the document is
+   * {@code null} and the caller makes the record from the template.
+   */
+  private @Nullable Row fetch(String sid, ReadCache.@Nullable Entry known) {
+    return call(
+        "load",
+        sid,
+        c -> {
+          if (known == null) {
+            try (PreparedStatement ps = c.prepareStatement(table.load)) {
+              ps.setString(1, sid);
+              return readRow(ps.executeQuery());
+            }
+          }
+          try (PreparedStatement ps = c.prepareStatement(table.loadIfChanged)) {
+            ps.setString(1, known.stamp());
+            ps.setString(2, sid);
+            return readRow(ps.executeQuery());
+          }
+        });
   }
 
   /**
@@ -145,10 +178,15 @@ public final class PgSessionStore {
         record.baseline = base.withSnapshots(encoded.snapshots());
         return SaveOutcome.UNCHANGED;
       }
+      String touched = touchKeepingStamp(record, base.rowStamp());
+      if (touched != null && readCache != null) {
+        // The document is as it was read, so what the cache made of it still holds.
+        readCache.moved(record.sid(), base.rowStamp(), touched);
+      }
       record.baseline =
           new SessionRecord.Baseline(
               base.version(),
-              touchKeepingStamp(record, base.rowStamp()),
+              touched,
               record.expiry(),
               base.maxInactiveSeconds(),
               base.json(),
@@ -509,7 +547,20 @@ public final class PgSessionStore {
     if (!isStorable(sid)) {
       return false;
     }
+    forget(sid);
     return call("delete", sid, c -> update(c, table.delete, sid)) == 1;
+  }
+
+  /** Drops what the read cache holds of a session. */
+  private void forget(String sid) {
+    if (readCache != null) {
+      readCache.remove(sid);
+    }
+  }
+
+  /** The read cache, for tests; {@code null} when {@code readCacheBytes} is 0. */
+  @Nullable ReadCache readCache() {
+    return readCache;
   }
 
   /** Whether a session with this id is stored and not expired. */
@@ -539,6 +590,7 @@ public final class PgSessionStore {
       return false;
     }
     requireStorable("changeId", newSid);
+    forget(oldSid);
     return call(
             "changeId",
             oldSid,
@@ -595,7 +647,12 @@ public final class PgSessionStore {
                 return readRow(ps.executeQuery());
               }
             });
-    return row == null ? null : decode(sid, row);
+    if (row == null) {
+      return null;
+    }
+    SessionRecord taken = decode(sid, row);
+    forget(sid);
+    return taken;
   }
 
   /**
@@ -658,11 +715,25 @@ public final class PgSessionStore {
   // ---------------------------------------------------------------- plumbing
 
   private @Nullable SessionRecord decode(String sid, Row row) {
+    byte[] json = Objects.requireNonNull(row.json(), "a row read with its document");
     try {
-      SessionRecord r = document.decode(sid, row.json(), row.expiry(), System.currentTimeMillis());
+      SessionRecord r;
+      if (readCache == null) {
+        r = document.decode(sid, json, row.expiry(), System.currentTimeMillis());
+      } else {
+        SessionDocument.Decoded d =
+            document.decodeReusable(sid, json, row.expiry(), System.currentTimeMillis());
+        r = d.record();
+        if (d.template() != null) {
+          readCache.put(sid, row.stamp(), d.template(), json.length);
+        } else {
+          readCache.remove(sid);
+        }
+      }
       r.baseline = r.baseline == null ? null : r.baseline.withStamp(row.stamp());
       return r;
     } catch (CodecException e) {
+      forget(sid);
       if (config.onUndecodable() == PgSessionConfig.UndecodablePolicy.FAIL) {
         throw new PgSessionException(
             "load", sid, "the stored session cannot be read: " + e.getMessage(), e);
@@ -806,7 +877,8 @@ public final class PgSessionStore {
     return e.getMessage() == null ? e.toString() : e.getMessage();
   }
 
-  private record Row(byte[] json, long expiry, String stamp) {}
+  /** A row as read; {@code json} is {@code null} when the read left the document out. */
+  private record Row(byte @Nullable [] json, long expiry, String stamp) {}
 
   @FunctionalInterface
   private interface SqlWork<T> {

@@ -150,6 +150,67 @@ final class SessionDocument {
    * CodecException} for anything that is not a readable document.
    */
   SessionRecord decode(String sid, byte[] json, long expiry, long now) {
+    return read(json).record(sid, expiry, now);
+  }
+
+  /**
+   * Decodes a document into a record, and into a template that makes equal records again without
+   * parsing while the row stays as it is; the template is {@code null} when a value has no snapshot
+   * to copy (see {@link Snapshots}).
+   */
+  Decoded decodeReusable(String sid, byte[] json, long expiry, long now) {
+    Read read = read(json);
+    Template template =
+        read.stored.snapshots().size() == read.stored.json().size()
+            ? new Template(read.meta, read.originalMaxAge, read.stored)
+            : null;
+    return new Decoded(read.record(sid, expiry, now), template);
+  }
+
+  /** A decoded record, and the template to make it again, if it has one. */
+  record Decoded(SessionRecord record, @Nullable Template template) {}
+
+  /**
+   * What a document holds beyond its values, and the snapshots of its values: enough to make the
+   * record again. Each record gets its own copies of the lists and maps; immutable values are
+   * shared. Immutable itself, so any number of threads may use it.
+   */
+  static final class Template {
+    private final Meta meta;
+    private final @Nullable JsonNode originalMaxAge;
+    private final Stored stored;
+    private final String[] names;
+    private final @Nullable Object[] snapshots;
+
+    private Template(Meta meta, @Nullable JsonNode originalMaxAge, Stored stored) {
+      this.meta = meta;
+      this.originalMaxAge = originalMaxAge;
+      this.stored = stored;
+      this.names = stored.json().keySet().toArray(String[]::new);
+      this.snapshots = new Object[names.length];
+      for (int i = 0; i < names.length; i++) {
+        snapshots[i] = stored.snapshots().get(names[i]);
+      }
+    }
+
+    SessionRecord record(String sid, long expiry, long now) {
+      Map<String, Object> attributes = new LinkedHashMap<>(Math.max(16, names.length * 4 / 3 + 1));
+      for (int i = 0; i < names.length; i++) {
+        attributes.put(names[i], Snapshots.of(snapshots[i]));
+      }
+      return toRecord(sid, meta, originalMaxAge, attributes, stored, expiry, now);
+    }
+  }
+
+  /** A document as parsed: the values are the caller's, the rest may be kept. */
+  private record Read(
+      Meta meta, @Nullable JsonNode originalMaxAge, Map<String, Object> attributes, Stored stored) {
+    SessionRecord record(String sid, long expiry, long now) {
+      return toRecord(sid, meta, originalMaxAge, attributes, stored, expiry, now);
+    }
+  }
+
+  private Read read(byte[] json) {
     JsonNode originalMaxAge = null;
     Meta meta = null;
     Map<String, Object> attributes = new LinkedHashMap<>();
@@ -202,7 +263,7 @@ final class SessionDocument {
           e);
     }
     Meta m = meta != null ? meta : new Meta();
-    return toRecord(sid, m, originalMaxAge, attributes, new Stored(raw, snapshots), expiry, now);
+    return new Read(m, originalMaxAge, attributes, new Stored(raw, snapshots));
   }
 
   private static SessionRecord toRecord(

@@ -41,6 +41,7 @@ final class SessionTable {
 
   final String name;
   final String load;
+  final String loadIfChanged;
   final String insert;
   final String update;
   final String touch;
@@ -85,6 +86,13 @@ final class SessionTable {
                 + config.expireZone()
                 + "') * 1000)::bigint END";
     this.load = "SELECT sess, " + expire + ", xmin FROM " + t + " WHERE sid = ?";
+    // For a session read before: the document only if the row is no longer that version.
+    this.loadIfChanged =
+        "SELECT CASE WHEN xmin = ?::text::xid THEN NULL ELSE sess END, "
+            + expire
+            + ", xmin FROM "
+            + t
+            + " WHERE sid = ?";
     this.insert =
         "INSERT INTO "
             + t

@@ -118,6 +118,8 @@ class PgSessionConfigTest {
     "reaperBatchSize,many",
     "reaperBatchSize,99999999999",
     "maxSessionBytes,-1",
+    "readCacheBytes,-1",
+    "readCacheBytes,32MB",
     "createTable,maybe",
     "onUndecodable,ignore"
   })
@@ -181,6 +183,7 @@ class PgSessionConfigTest {
                     "reaperBatchSize", "50",
                     "onUndecodable", "fail",
                     "maxSessionBytes", "0",
+                    "readCacheBytes", "1048576",
                     "sidPrefix", "ctx:"))
             .build();
 
@@ -191,6 +194,7 @@ class PgSessionConfigTest {
     assertThat(config.reaperBatchSize()).isEqualTo(50);
     assertThat(config.onUndecodable()).isEqualTo(PgSessionConfig.UndecodablePolicy.FAIL);
     assertThat(config.maxSessionBytes()).isZero();
+    assertThat(config.readCacheBytes()).isEqualTo(1 << 20);
     assertThat(config.sidPrefix()).isEqualTo("ctx:");
   }
 
@@ -203,9 +207,11 @@ class PgSessionConfigTest {
             .allowPackages("com.example")
             .touchFraction(0.5)
             .reaperGrace(Duration.ofMinutes(1))
+            .readCacheBytes(12345)
             .build();
 
     assertThat(config.toBuilder().build()).hasToString(config.toString());
+    assertThat(config.toBuilder().build().readCacheBytes()).isEqualTo(12345);
   }
 
   private static void assertRejected(

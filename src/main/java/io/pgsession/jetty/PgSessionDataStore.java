@@ -383,9 +383,25 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
         .expiry(data.getExpiry())
         .context(contextPath)
         .lastNode(data.getLastNode());
-    record.attributes().clear();
-    record.attributes().putAll(data.getAllAttributes());
+    Map<String, Object> now = data.getAllAttributes();
+    if (!sameEntries(record.attributes(), now)) {
+      record.attributes().clear();
+      record.attributes().putAll(now);
+    }
     return record;
+  }
+
+  /** Whether both maps hold the same names with the very same values, as after a read-only use. */
+  private static boolean sameEntries(Map<String, Object> record, Map<String, Object> jetty) {
+    if (record.size() != jetty.size()) {
+      return false;
+    }
+    for (Map.Entry<String, Object> e : jetty.entrySet()) {
+      if (record.get(e.getKey()) != e.getValue()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static int maxInactiveSeconds(SessionData data) {

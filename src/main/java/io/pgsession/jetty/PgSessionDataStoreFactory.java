@@ -175,6 +175,10 @@ public final class PgSessionDataStoreFactory extends AbstractSessionDataStoreFac
     set("maxSessionBytes", String.valueOf(bytes));
   }
 
+  public void setReadCacheBytes(long bytes) {
+    set("readCacheBytes", String.valueOf(bytes));
+  }
+
   public void setExpireZone(String zone) {
     set("expireZone", zone);
   }

@@ -160,6 +160,10 @@ public final class PgSessionManager extends ManagerBase {
     options.set("maxSessionBytes", value);
   }
 
+  public void setReadCacheBytes(String value) {
+    options.set("readCacheBytes", value);
+  }
+
   public void setExpireZone(String value) {
     options.set("expireZone", value);
   }

@@ -108,6 +108,10 @@ public final class PgStore extends StoreBase {
     options.set("maxSessionBytes", value);
   }
 
+  public void setReadCacheBytes(String value) {
+    options.set("readCacheBytes", value);
+  }
+
   public void setExpireZone(String value) {
     options.set("expireZone", value);
   }

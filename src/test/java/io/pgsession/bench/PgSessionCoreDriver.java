@@ -22,7 +22,10 @@ final class PgSessionCoreDriver implements StoreDriver<SessionRecord> {
         new PgSessionStore(
             dataSource,
             // A table of its own, so that it can run beside the Jetty adapter.
-            PgSessionConfig.builder().table("session_core").build(),
+            PgSessionConfig.builder()
+                .table("session_core")
+                .readCacheBytes(Stores.readCacheBytes())
+                .build(),
             PgSessionCoreDriver.class.getClassLoader());
     this.maxInactiveSeconds = maxInactiveSeconds;
   }

@@ -29,7 +29,8 @@ import java.util.Map;
  * 1,8}), {@code bench.shapes}, {@code bench.workloads} and {@code bench.stores} (comma-separated
  * names or name parts; default all), {@code bench.sessions} (sessions per store and shape, default
  * 1600), {@code bench.pool} (pool size, default 10), {@code bench.jdbc} (pgjdbc URL parameters to
- * add, such as {@code prepareThreshold=1&binaryTransfer=false}), {@code bench.out} (default {@code
+ * add, such as {@code prepareThreshold=1&binaryTransfer=false}), {@code bench.readCacheBytes}
+ * (pgsession's setting; 0 turns its read cache off), {@code bench.out} (default {@code
  * target/benchmarks}). The database is the tests' one: {@code PGSESSION_TEST_URL} if set, else an
  * embedded PostgreSQL.
  */
@@ -220,6 +221,7 @@ public final class SessionStoreBenchmark {
             System.getProperty("java.version"),
             settings.jdbcParameters().isBlank() ? "" : ", pgjdbc " + settings.jdbcParameters()));
     notes.add("Stores: " + stores.stream().map(StoreDriver::name).toList());
+    notes.add("pgsession readCacheBytes=" + Stores.readCacheBytes());
     return notes;
   }
 

@@ -1,5 +1,6 @@
 package io.pgsession.bench;
 
+import io.pgsession.PgSessionConfig;
 import io.pgsession.jetty.PgSessionDataStore;
 import io.pgsession.jetty.PgSessionDataStoreFactory;
 import java.sql.Connection;
@@ -78,6 +79,7 @@ final class Stores {
   static StoreDriver<?> pgsession(DataSource ds, int maxInactiveSeconds) throws Exception {
     PgSessionDataStoreFactory factory = new PgSessionDataStoreFactory();
     factory.setDataSource(ds);
+    factory.setReadCacheBytes(readCacheBytes());
     PgSessionDataStore store = factory.getSessionDataStore(JettyStoreDriver.sessionManager());
     return new JettyStoreDriver(
         PGSESSION,
@@ -87,6 +89,12 @@ final class Stores {
           truncate(ds, store.store().tableName());
         },
         maxInactiveSeconds);
+  }
+
+  /** pgsession's {@code readCacheBytes}: {@code bench.readCacheBytes}, else its default. */
+  static long readCacheBytes() {
+    String set = System.getProperty("bench.readCacheBytes");
+    return set == null ? PgSessionConfig.defaults().readCacheBytes() : Long.parseLong(set);
   }
 
   static void truncate(DataSource ds, String table) throws Exception {

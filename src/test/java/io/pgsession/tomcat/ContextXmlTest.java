@@ -87,7 +87,8 @@ class ContextXmlTest {
     String attributes =
         databaseAttributes()
             + " table=\"shop_sessions\" allowedPackages=\"io.pgsession.tomcat\""
-            + " touchFraction=\"0.5\" reaperInterval=\"PT1H\" maxSessionBytes=\"65536\"";
+            + " touchFraction=\"0.5\" reaperInterval=\"PT1H\" maxSessionBytes=\"65536\""
+            + " readCacheBytes=\"0\"";
 
     String value;
     try (Webapp first = new Webapp(attributes)) {
