@@ -715,8 +715,12 @@ public final class PgSessionStore {
   // ---------------------------------------------------------------- plumbing
 
   private @Nullable SessionRecord decode(String sid, Row row) {
-    byte[] json = Objects.requireNonNull(row.json(), "a row read with its document");
+    byte[] json = row.json();
     try {
+      if (json == null) {
+        // Only a table made by hand lets sess be NULL.
+        throw new CodecException("the document (the sess column) is NULL");
+      }
       SessionRecord r;
       if (readCache == null) {
         r = document.decode(sid, json, row.expiry(), System.currentTimeMillis());
@@ -725,7 +729,7 @@ public final class PgSessionStore {
             document.decodeReusable(sid, json, row.expiry(), System.currentTimeMillis());
         r = d.record();
         if (d.template() != null) {
-          readCache.put(sid, row.stamp(), d.template(), json.length);
+          readCache.put(sid, row.stamp(), d.template());
         } else {
           readCache.remove(sid);
         }

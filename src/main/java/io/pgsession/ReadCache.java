@@ -34,12 +34,11 @@ final class ReadCache {
   }
 
   /**
-   * Keeps a template read from a document of {@code documentBytes} bytes. Its copies of the stored
-   * JSON and of the values weigh about twice the document; a session over an eighth of the capacity
-   * is not kept, so that one large session does not push out many small ones.
+   * Keeps a template under the row version it was read from. A template over an eighth of the
+   * capacity is not kept, so that one large session does not push out many small ones.
    */
-  void put(String sid, String stamp, SessionDocument.Template template, int documentBytes) {
-    long w = 2L * documentBytes + 256;
+  void put(String sid, String stamp, SessionDocument.Template template) {
+    long w = template.footprint();
     if (w > capacity / 8) {
       remove(sid);
       return;

@@ -181,6 +181,7 @@ final class SessionDocument {
     private final Stored stored;
     private final String[] names;
     private final @Nullable Object[] snapshots;
+    private final long footprint;
 
     private Template(Meta meta, @Nullable JsonNode originalMaxAge, Stored stored) {
       this.meta = meta;
@@ -188,9 +189,24 @@ final class SessionDocument {
       this.stored = stored;
       this.names = stored.json().keySet().toArray(String[]::new);
       this.snapshots = new Object[names.length];
+      // The template, its metadata and its maps; then per attribute its name, its stored JSON,
+      // the entries of the two maps and the arrays that hold it, and its snapshot.
+      long bytes = 1024;
       for (int i = 0; i < names.length; i++) {
         snapshots[i] = stored.snapshots().get(names[i]);
+        bytes +=
+            Snapshots.textFootprint(names[i])
+                + Snapshots.textFootprint(stored.json().get(names[i]))
+                + 2 * 48
+                + 16
+                + Snapshots.footprint(snapshots[i]);
       }
+      this.footprint = bytes;
+    }
+
+    /** An estimate of the heap this template takes, in bytes. */
+    long footprint() {
+      return footprint;
     }
 
     SessionRecord record(String sid, long expiry, long now) {

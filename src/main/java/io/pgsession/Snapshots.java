@@ -124,6 +124,45 @@ final class Snapshots {
     return NONE;
   }
 
+  /**
+   * An estimate of the heap a snapshot takes, in bytes, for bounding what is kept of it: object
+   * headers, references and string contents, at one byte per character for Latin-1 text. Values
+   * shared with other objects (small integers, enum constants) are counted as if they were not.
+   */
+  static long footprint(@Nullable Object snapshot) {
+    if (snapshot == null) {
+      return 0;
+    }
+    if (snapshot instanceof String text) {
+      return textFootprint(text);
+    }
+    if (snapshot instanceof List<?> list) {
+      long bytes = 40 + 8L * list.size();
+      for (Object element : list) {
+        bytes += footprint(element);
+      }
+      return bytes;
+    }
+    if (snapshot instanceof Map<?, ?> map) {
+      // Entries of a LinkedHashMap, and its table at the default load factor.
+      long bytes = 56 + 48L * map.size() + 8L * (map.size() * 4 / 3 + 1);
+      for (Map.Entry<?, ?> e : map.entrySet()) {
+        bytes += footprint(e.getKey()) + footprint(e.getValue());
+      }
+      return bytes;
+    }
+    return snapshot instanceof Number
+            || snapshot instanceof Boolean
+            || snapshot instanceof Character
+        ? 16
+        : 64;
+  }
+
+  /** An estimate of the heap a string takes: header, array header and contents. */
+  static long textFootprint(String text) {
+    return 40 + text.length();
+  }
+
   private static boolean isImmutable(Object value) {
     if (value instanceof String || value instanceof Long || value instanceof Integer) {
       return true;

@@ -236,6 +236,22 @@ class ReadCacheTest {
   }
 
   @Test
+  void manyShortStringsAreCountedAtTheHeapTheyTakeNotAtTheirJson() {
+    PgSessionStore fresh = newStore(pg.dataSource(), PgSessionConfig.defaults());
+    Map<String, Object> codes = new LinkedHashMap<>();
+    for (int i = 0; i < 200; i++) {
+      codes.put("k" + i, "v" + i);
+    }
+    String sid = stored(Map.of("codes", codes));
+
+    fresh.load(sid);
+
+    // Each entry is a map entry and two strings on the heap, about 150 bytes, against about 12
+    // bytes of JSON.
+    assertThat(fresh.readCache().weight()).isGreaterThan(200 * 100);
+  }
+
+  @Test
   void aReadAfterAWriteFinishedNeverGivesAnOlderVersion() throws Exception {
     Map<String, Object> attributes = new LinkedHashMap<>();
     attributes.put("n", 0L);
