@@ -110,9 +110,7 @@ public final class PgSessionStore {
       row = fetch(sid, null);
     }
     if (row == null) {
-      if (known != null) {
-        readCache.remove(sid);
-      }
+      forget(sid);
       return null;
     }
     return decode(sid, row);
@@ -728,11 +726,7 @@ public final class PgSessionStore {
         SessionDocument.Decoded d =
             document.decodeReusable(sid, json, row.expiry(), System.currentTimeMillis());
         r = d.record();
-        if (d.template() != null) {
-          readCache.put(sid, row.stamp(), d.template());
-        } else {
-          readCache.remove(sid);
-        }
+        readCache.put(sid, row.stamp(), d.template());
       }
       r.baseline = r.baseline == null ? null : r.baseline.withStamp(row.stamp());
       return r;

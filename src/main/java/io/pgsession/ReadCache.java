@@ -34,11 +34,13 @@ final class ReadCache {
   }
 
   /**
-   * Keeps a template under the row version it was read from. A template over an eighth of the
-   * capacity is not kept, so that one large session does not push out many small ones.
+   * Keeps a template under the row version it was read from, in place of what was kept of the
+   * session before; {@code null} (a session that cannot be kept) only drops that. A template over
+   * an eighth of the capacity is not kept, so that one large session does not push out many small
+   * ones.
    */
-  void put(String sid, String stamp, SessionDocument.Template template) {
-    long w = template.footprint();
+  void put(String sid, String stamp, SessionDocument.@Nullable Template template) {
+    long w = template == null ? Long.MAX_VALUE : template.footprint();
     if (w > capacity / 8) {
       remove(sid);
       return;

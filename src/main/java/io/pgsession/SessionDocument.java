@@ -187,6 +187,8 @@ final class SessionDocument {
       this.meta = meta;
       this.originalMaxAge = originalMaxAge;
       this.stored = stored;
+      // Arrays beside the maps: record() runs on every cached read, and map lookups were most of
+      // its time.
       this.names = stored.json().keySet().toArray(String[]::new);
       this.snapshots = new Object[names.length];
       // The template, its metadata and its maps; then per attribute its name, its stored JSON,

@@ -36,6 +36,9 @@ final class SessionTable {
   private static final Logger log = LoggerFactory.getLogger(SessionTable.class);
   private static final String DDL_RESOURCE = "session-table.sql";
 
+  /** Whether pgjdbc's classes are visible to pgsession's class loader. */
+  private static final boolean PGJDBC_LOADED = isLoadable("org.postgresql.PGResultSetMetaData");
+
   /** 2000-01-01T00:00Z, PostgreSQL's epoch for binary timestamps, in Unix seconds. */
   private static final long POSTGRES_EPOCH_SECONDS = 946_684_800L;
 
@@ -200,9 +203,6 @@ final class SessionTable {
   private static boolean isBinary(ResultSet rs, int column) throws SQLException {
     return PGJDBC_LOADED && Pgjdbc.isBinary(rs.getMetaData(), column);
   }
-
-  /** Whether pgjdbc's classes are visible to pgsession's class loader. */
-  private static final boolean PGJDBC_LOADED = isLoadable("org.postgresql.PGResultSetMetaData");
 
   private static boolean isLoadable(String className) {
     try {
