@@ -36,6 +36,10 @@ import org.slf4j.LoggerFactory;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class HostileCookieContract {
   private static final Logger log = LoggerFactory.getLogger(HostileCookieContract.class);
+
+  /** Larger than the request header limit of Jetty and Tomcat (8 KiB by default). */
+  private static final int OVERSIZED = 16 * 1024;
+
   private static final Pattern STATUS = Pattern.compile("^HTTP/1\\.1 (\\d{3})");
   private static final Pattern SET_COOKIE =
       Pattern.compile("(?mi)^Set-Cookie: JSESSIONID=([^;\\r\\n]*)");
@@ -111,8 +115,8 @@ abstract class HostileCookieContract {
         read.status(),
         create.status());
 
-    assertThat(read.status()).as("status of a read").isIn(200, 400, 431);
-    assertThat(create.status()).as("status of a write").isIn(200, 400, 431);
+    assertThat(read.status()).as("status of a read").isIn(accepted(value));
+    assertThat(create.status()).as("status of a write").isIn(accepted(value));
     if (read.status() == 200) {
       assertThat(read.body()).isEqualTo("no session");
     }
@@ -124,6 +128,16 @@ abstract class HostileCookieContract {
     assertThat(storedIds()).doesNotContain(new String(value, StandardCharsets.ISO_8859_1));
     assertThat(storedIds()).doesNotContain(new String(value, StandardCharsets.UTF_8));
     assertThat(victimVisits()).as("the victim's own session").isGreaterThan(1);
+  }
+
+  /**
+   * The statuses a forged cookie may get. A header beyond any container's limit may also see the
+   * connection closed before the request is written whole: the container refused it.
+   */
+  private static Integer[] accepted(byte[] value) {
+    return value.length > OVERSIZED
+        ? new Integer[] {200, 400, 431, Reply.REFUSED}
+        : new Integer[] {200, 400, 431};
   }
 
   private byte[] replaceVictim(byte[] cookie) {
@@ -169,12 +183,23 @@ abstract class HostileCookieContract {
     try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
       socket.setSoTimeout(10_000);
       OutputStream out = socket.getOutputStream();
-      out.write(
-          ("GET /?op=" + op + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n")
-              .getBytes(StandardCharsets.US_ASCII));
-      out.write(headerLine);
-      out.write("\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-      out.flush();
+      try {
+        out.write(
+            ("GET /?op=" + op + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        out.write(headerLine);
+        out.write("\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+      } catch (IOException closedWhileWriting) {
+        // The container answered an oversized header and closed before all of it was written.
+        // Its answer may still be readable; a reset means it refused the request unanswered.
+        try {
+          String partial = readAll(socket.getInputStream());
+          return partial.isEmpty() ? Reply.refused() : Reply.of(partial);
+        } catch (IOException reset) {
+          return Reply.refused();
+        }
+      }
       return Reply.of(readAll(socket.getInputStream()));
     }
   }
@@ -184,6 +209,13 @@ abstract class HostileCookieContract {
   }
 
   record Reply(int status, String headers, String body) {
+    /** The status recorded when the container closed the connection without an answer. */
+    static final int REFUSED = -1;
+
+    static Reply refused() {
+      return new Reply(REFUSED, "", "");
+    }
+
     static Reply of(String response) {
       Matcher status = STATUS.matcher(response);
       assertThat(status.find()).as("an HTTP response: %s", response).isTrue();
