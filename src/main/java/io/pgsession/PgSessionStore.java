@@ -101,7 +101,7 @@ public final class PgSessionStore {
     Row row = fetch(sid, known);
     if (row != null && row.json() == null) {
       if (known != null && known.stamp().equals(row.stamp())) {
-        readCache.hit();
+        readCache.hit(sid, known);
         SessionRecord r = known.template().record(sid, row.expiry(), System.currentTimeMillis());
         r.baseline = r.baseline == null ? null : r.baseline.withStamp(row.stamp());
         return r;
@@ -253,6 +253,22 @@ public final class PgSessionStore {
             record.maxInactiveSeconds(),
             encoded.json(),
             encoded.snapshots());
+    keep(record, stamp, encoded, 1);
+  }
+
+  /**
+   * Files what was just written as row version {@code stamp} in the read cache, so that the next
+   * read of the session, on any request of this node, skips the document while nobody else writes
+   * the row. Each snapshot is what its JSON was encoded from, or what it was decoded from when
+   * read, so the template makes the same record a read of the document would.
+   */
+  private void keep(SessionRecord record, @Nullable String stamp, Encoded encoded, long version) {
+    if (readCache != null && stamp != null) {
+      readCache.put(
+          record.sid(),
+          stamp,
+          SessionDocument.written(record, encoded.json(), encoded.snapshots(), version));
+    }
   }
 
   private SaveOutcome update(SessionRecord record, Encoded encoded, SessionRecord.Baseline base) {
@@ -274,7 +290,11 @@ public final class PgSessionStore {
                 record.maxInactiveSeconds(),
                 toWrite,
                 snapshots);
-        return attempt > 0 ? SaveOutcome.MERGED : SaveOutcome.UPDATED;
+        if (attempt > 0) {
+          return SaveOutcome.MERGED;
+        }
+        keep(record, written, encoded, version + 1);
+        return SaveOutcome.UPDATED;
       }
       backOff(attempt);
       SessionRecord current = load(record.sid());
@@ -451,10 +471,11 @@ public final class PgSessionStore {
       try {
         // A name that UTF-8 cannot carry would reach the row altered, as a different attribute.
         ValueCodec.checkText(name);
-        // Taken before encoding: a change made meanwhile by another request using the session
-        // must make the snapshot older than the JSON (written again next time), never newer (lost).
+        // The JSON is made from the snapshot, so the two agree even when another request using
+        // the session changes the value meanwhile; that change then differs from the snapshot
+        // and is written next time. The read cache relies on the agreement (see keep()).
         Object snapshot = Snapshots.of(value);
-        encoded.put(name, document.encodeValue(value));
+        encoded.put(name, document.encodeValue(snapshot != Snapshots.NONE ? snapshot : value));
         if (snapshot != Snapshots.NONE) {
           snapshots.put(name, snapshot);
         }

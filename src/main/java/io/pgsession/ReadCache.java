@@ -1,27 +1,46 @@
 package io.pgsession;
 
-import java.util.Iterator;
-import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Sessions this store has read, each under the {@code xmin} of the row version it was read from. A
- * later read still asks the database, but passes that {@code xmin}: while the row is the same
- * version, the server answers without the document and the record is made again from the template,
- * without parsing. Any write to the row (this node's, another node's, a Node application's, a
- * touch) gives it a new {@code xmin}, and the document comes again.
+ * Sessions this store has read or written, each under the {@code xmin} of that row version. A later
+ * read still asks the database, but passes that {@code xmin}: while the row is the same version,
+ * the server answers without the document and the record is made again from the template, without
+ * parsing. Any write to the row (this node's, another node's, a Node application's, a touch) gives
+ * it a new {@code xmin}, and the document comes again.
  *
- * <p>Bounded by an estimate of the memory its templates take; when full, it drops entries until a
- * quarter is free. Thread-safe.
+ * <p>Bounded by an estimate of the memory its templates take, in two generations of up to half the
+ * capacity each. New entries go to the young one; when it is full, the old one is dropped whole and
+ * the young one takes its place. An entry used from the old generation moves to the young one, so
+ * sessions in use stay while those left alone go, and making room costs nothing per entry.
+ * Thread-safe.
  */
 final class ReadCache {
   /** A template with the row version it was read from, and what it is reckoned to weigh. */
   record Entry(String stamp, SessionDocument.Template template, long weight) {}
 
-  private final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
-  private final LongAdder weight = new LongAdder();
+  /** One generation's entries and their reckoned weight. */
+  private static final class Generation {
+    final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
+    final LongAdder weight = new LongAdder();
+
+    void add(String sid, Entry e) {
+      Entry old = entries.put(sid, e);
+      weight.add(e.weight() - (old == null ? 0 : old.weight()));
+    }
+
+    void remove(String sid) {
+      Entry old = entries.remove(sid);
+      if (old != null) {
+        weight.add(-old.weight());
+      }
+    }
+  }
+
+  private volatile Generation young = new Generation();
+  private volatile Generation old = new Generation();
   private final LongAdder hits = new LongAdder();
   private final long capacity;
 
@@ -30,14 +49,15 @@ final class ReadCache {
   }
 
   @Nullable Entry get(String sid) {
-    return entries.get(sid);
+    Entry e = young.entries.get(sid);
+    return e != null ? e : old.entries.get(sid);
   }
 
   /**
-   * Keeps a template under the row version it was read from, in place of what was kept of the
-   * session before; {@code null} (a session that cannot be kept) only drops that. A template over
-   * an eighth of the capacity is not kept, so that one large session does not push out many small
-   * ones.
+   * Keeps a template under the row version it was read from or written as, in place of what was
+   * kept of the session before; {@code null} (a session that cannot be kept) only drops that. A
+   * template over an eighth of the capacity is not kept, so that one large session does not push
+   * out many small ones.
    */
   void put(String sid, String stamp, SessionDocument.@Nullable Template template) {
     long w = template == null ? Long.MAX_VALUE : template.footprint();
@@ -45,33 +65,41 @@ final class ReadCache {
       remove(sid);
       return;
     }
-    Entry old = entries.put(sid, new Entry(stamp, template, w));
-    weight.add(w - (old == null ? 0 : old.weight()));
-    if (weight.sum() > capacity) {
-      shrink();
+    old.remove(sid);
+    roomFor(w).add(sid, new Entry(stamp, template, w));
+  }
+
+  /**
+   * Counts a read answered from {@code e}, and moves {@code e} to the young generation if it was
+   * found in the old one.
+   */
+  void hit(String sid, Entry e) {
+    hits.increment();
+    Generation g = young;
+    if (!g.entries.containsKey(sid) && old.entries.get(sid) == e) {
+      g = roomFor(e.weight());
+      if (g.entries.putIfAbsent(sid, e) == null) {
+        g.weight.add(e.weight());
+      }
     }
   }
 
   /**
-   * Files the template read as version {@code from} under {@code to}, a version that differs from
-   * it only in {@code expire} (a touch), unless another version was filed meanwhile.
+   * Files the template kept under version {@code from} under {@code to}, a version that differs
+   * from it only in {@code expire} (a touch), unless another version was filed meanwhile.
    */
   void moved(String sid, @Nullable String from, String to) {
-    Entry e = entries.get(sid);
-    if (e != null && e.stamp().equals(from)) {
-      entries.replace(sid, e, new Entry(to, e.template(), e.weight()));
+    for (Generation g : new Generation[] {young, old}) {
+      Entry e = g.entries.get(sid);
+      if (e != null && e.stamp().equals(from)) {
+        g.entries.replace(sid, e, new Entry(to, e.template(), e.weight()));
+      }
     }
   }
 
   void remove(String sid) {
-    Entry old = entries.remove(sid);
-    if (old != null) {
-      weight.add(-old.weight());
-    }
-  }
-
-  void hit() {
-    hits.increment();
+    young.remove(sid);
+    old.remove(sid);
   }
 
   /** How many reads were answered from a template. */
@@ -79,23 +107,39 @@ final class ReadCache {
     return hits.sum();
   }
 
-  /** The reckoned weight of the entries kept. */
+  /** The reckoned weight of the entries kept, in both generations. */
   long weight() {
-    return weight.sum();
+    return young.weight.sum() + old.weight.sum();
   }
 
-  int size() {
-    return entries.size();
-  }
-
-  private void shrink() {
-    long target = capacity - capacity / 4;
-    Iterator<Map.Entry<String, Entry>> it = entries.entrySet().iterator();
-    while (weight.sum() > target && it.hasNext()) {
-      Map.Entry<String, Entry> e = it.next();
-      if (entries.remove(e.getKey(), e.getValue())) {
-        weight.add(-e.getValue().weight());
+  /** The weight of the entries kept, added up entry by entry: what {@link #weight} must equal. */
+  long recount() {
+    long sum = 0;
+    for (Generation g : new Generation[] {young, old}) {
+      for (Entry e : g.entries.values()) {
+        sum += e.weight();
       }
+    }
+    return sum;
+  }
+
+  /** How many entries are kept; a session in both generations counts twice. */
+  int size() {
+    return young.entries.size() + old.entries.size();
+  }
+
+  /** The young generation, made new first if {@code w} more would take it over half. */
+  private Generation roomFor(long w) {
+    Generation g = young;
+    if (g.weight.sum() + w <= capacity / 2) {
+      return g;
+    }
+    synchronized (this) {
+      if (young == g) {
+        old = g;
+        young = new Generation();
+      }
+      return young;
     }
   }
 }

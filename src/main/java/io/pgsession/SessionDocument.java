@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.io.CharArrayWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -165,6 +166,32 @@ final class SessionDocument {
             ? new Template(read.meta, read.originalMaxAge, read.stored)
             : null;
     return new Decoded(read.record(sid, expiry, now), template);
+  }
+
+  /**
+   * The template for the document {@link #assemble} made of {@code r} with these attributes and
+   * this version: the records it makes equal those a read of that document would give. {@code null}
+   * when a value has no snapshot. The snapshots must be what the JSON was encoded from.
+   */
+  static @Nullable Template written(
+      SessionRecord r,
+      Map<String, String> attributeJson,
+      Map<String, @Nullable Object> snapshots,
+      long version) {
+    if (snapshots.size() != attributeJson.size()) {
+      return null;
+    }
+    Meta m = new Meta();
+    JsonNodeFactory nodes = JsonNodeFactory.instance;
+    m.version = nodes.numberNode(version);
+    m.context = nodes.textNode(r.context());
+    m.created = nodes.numberNode(r.created());
+    m.accessed = nodes.numberNode(r.accessed());
+    m.lastAccessed = nodes.numberNode(r.lastAccessed());
+    m.maxInactive = nodes.numberNode(r.maxInactiveSeconds());
+    m.node = r.lastNode() == null ? null : nodes.textNode(r.lastNode());
+    // The cookie's originalMaxAge counts only where maxInactive is missing, and it never is here.
+    return new Template(m, null, new Stored(attributeJson, snapshots));
   }
 
   /** A decoded record, and the template to make it again, if it has one. */

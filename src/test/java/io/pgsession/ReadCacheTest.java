@@ -72,6 +72,25 @@ class ReadCacheTest {
   }
 
   @Test
+  void theReadAfterThisStoresOwnWriteIsMadeFromWhatItWroteAndAnotherNodeReadsTheSame() {
+    String sid = "read-cache-" + IDS.incrementAndGet();
+    SessionRecord r = new SessionRecord(sid, System.currentTimeMillis(), 1800);
+    r.attributes().putAll(sample());
+    store.save(r);
+    long hits = store.readCache().hits();
+
+    SessionRecord read = store.load(sid);
+    list(read, "cart").add("pear");
+    store.save(read);
+    SessionRecord again = store.load(sid);
+
+    assertThat(store.readCache().hits()).isEqualTo(hits + 2);
+    assertThat(list(again, "cart")).containsExactly("apple", "pear");
+    assertThat(again.attributes()).isEqualTo(otherNode.load(sid).attributes());
+    assertThat(again.version()).isEqualTo(2);
+  }
+
+  @Test
   void eachReadGetsListsAndMapsOfItsOwn() {
     String sid = stored(sample());
     SessionRecord a = store.load(sid);
@@ -233,6 +252,25 @@ class ReadCacheTest {
       assertThat(small.readCache().weight()).isLessThanOrEqualTo(capacity);
     }
     assertThat(small.readCache().size()).isBetween(10, 299);
+  }
+
+  @Test
+  void aSessionReadOftenStaysKeptWhileManyOthersComeAndGo() {
+    PgSessionStore small =
+        newStore(pg.dataSource(), PgSessionConfig.builder().readCacheBytes(64 * 1024).build());
+    String hot = stored(sample());
+    small.load(hot);
+    for (int i = 1; i <= 300; i++) {
+      small.load(stored(sample()));
+      if (i % 5 == 0) {
+        long hits = small.readCache().hits();
+        small.load(hot);
+        assertThat(small.readCache().hits())
+            .as("read %d of the busy session", i / 5)
+            .isEqualTo(hits + 1);
+      }
+    }
+    assertThat(small.readCache().weight()).isEqualTo(small.readCache().recount());
   }
 
   @Test
