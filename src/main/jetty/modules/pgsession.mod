@@ -51,7 +51,7 @@ jetty.session.flushOnResponseCommit?=true
 ## NEW_SESSION or FAIL, for a row that cannot be read.
 #jetty.session.pgsession.onUndecodable=NEW_SESSION
 #jetty.session.pgsession.maxSessionBytes=1048576
-## Memory for sessions read before, reused while their row is unchanged; 0 turns it off.
+## Memory for sessions read or written before, reused while their row is unchanged; 0 turns it off.
 #jetty.session.pgsession.readCacheBytes=33554432
 #jetty.session.pgsession.expireZone=UTC
 ## Replaces the default row key prefix ("" for the root context, else the context path and "/").

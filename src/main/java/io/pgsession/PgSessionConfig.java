@@ -150,9 +150,9 @@ public final class PgSessionConfig {
 
   /**
    * How much heap, as pgsession estimates it value by value, each store (one per web application)
-   * may keep of sessions it has read, so that a later read of a session nobody has written since
-   * gets it without the server sending and the store decoding its document again; {@code 0} turns
-   * this off. Every read still asks the database.
+   * may keep of sessions it has read or written, so that a later read of a session nobody else has
+   * written since gets it without the server sending and the store decoding its document again;
+   * {@code 0} turns this off. Every read still asks the database.
    */
   public long readCacheBytes() {
     return readCacheBytes;
