@@ -1,6 +1,7 @@
 package io.pgsession;
 
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 
@@ -21,20 +22,42 @@ final class ReadCache {
   /** A template with the row version it was read from, and what it is reckoned to weigh. */
   record Entry(String stamp, SessionDocument.Template template, long weight) {}
 
-  /** One generation's entries and their reckoned weight. */
+  /**
+   * One generation's entries and their reckoned weight. An entry's weight is counted before it is
+   * added, and only if the total stays within the generation's share, so that threads adding at
+   * once cannot all take the last room.
+   */
   private static final class Generation {
     final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
-    final LongAdder weight = new LongAdder();
+    final AtomicLong weight = new AtomicLong();
 
+    boolean reserve(long w, long limit) {
+      if (weight.addAndGet(w) <= limit) {
+        return true;
+      }
+      weight.addAndGet(-w);
+      return false;
+    }
+
+    /** Adds an entry whose weight was reserved. */
     void add(String sid, Entry e) {
       Entry old = entries.put(sid, e);
-      weight.add(e.weight() - (old == null ? 0 : old.weight()));
+      if (old != null) {
+        weight.addAndGet(-old.weight());
+      }
+    }
+
+    /** Adds an entry whose weight was reserved, unless the session has one here already. */
+    void addIfAbsent(String sid, Entry e) {
+      if (entries.putIfAbsent(sid, e) != null) {
+        weight.addAndGet(-e.weight());
+      }
     }
 
     void remove(String sid) {
       Entry old = entries.remove(sid);
       if (old != null) {
-        weight.add(-old.weight());
+        weight.addAndGet(-old.weight());
       }
     }
   }
@@ -77,10 +100,7 @@ final class ReadCache {
     hits.increment();
     Generation g = young;
     if (!g.entries.containsKey(sid) && old.entries.get(sid) == e) {
-      g = roomFor(e.weight());
-      if (g.entries.putIfAbsent(sid, e) == null) {
-        g.weight.add(e.weight());
-      }
+      roomFor(e.weight()).addIfAbsent(sid, e);
     }
   }
 
@@ -109,7 +129,7 @@ final class ReadCache {
 
   /** The reckoned weight of the entries kept, in both generations. */
   long weight() {
-    return young.weight.sum() + old.weight.sum();
+    return young.weight.get() + old.weight.get();
   }
 
   /** The weight of the entries kept, added up entry by entry: what {@link #weight} must equal. */
@@ -128,18 +148,22 @@ final class ReadCache {
     return young.entries.size() + old.entries.size();
   }
 
-  /** The young generation, made new first if {@code w} more would take it over half. */
+  /**
+   * The young generation, with {@code w} reserved in it; when {@code w} more would take it over
+   * half the capacity, it becomes the old generation first (the old one is dropped).
+   */
   private Generation roomFor(long w) {
-    Generation g = young;
-    if (g.weight.sum() + w <= capacity / 2) {
-      return g;
-    }
-    synchronized (this) {
-      if (young == g) {
-        old = g;
-        young = new Generation();
+    while (true) {
+      Generation g = young;
+      if (g.reserve(w, capacity / 2)) {
+        return g;
       }
-      return young;
+      synchronized (this) {
+        if (young == g) {
+          old = g;
+          young = new Generation();
+        }
+      }
     }
   }
 }

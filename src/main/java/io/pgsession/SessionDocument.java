@@ -178,7 +178,11 @@ final class SessionDocument {
       Map<String, String> attributeJson,
       Map<String, @Nullable Object> snapshots,
       long version) {
-    if (snapshots.size() != attributeJson.size()) {
+    if (snapshots.size() != attributeJson.size()
+        || !isWellFormed(r.context())
+        || (r.lastNode() != null && !isWellFormed(r.lastNode()))) {
+      // An unpaired surrogate reaches the row as '?' (UTF-8 cannot carry it), so the record as
+      // written is not what a read of the row gives.
       return null;
     }
     Meta m = new Meta();
@@ -454,6 +458,21 @@ final class SessionDocument {
       into[i] = (char) ('0' + value % 10);
       value /= 10;
     }
+  }
+
+  /** Whether every surrogate in the text is half of a pair, so that UTF-8 carries it unchanged. */
+  static boolean isWellFormed(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The length of the text in UTF-8 bytes, without encoding it. */

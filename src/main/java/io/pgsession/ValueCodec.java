@@ -119,7 +119,7 @@ final class ValueCodec {
     text("Duration", Duration.class, Duration::parse);
     text("Period", Period.class, Period::parse);
     text("Year", Year.class, Year::parse);
-    text("YearMonth", YearMonth.class, YearMonth::parse);
+    text("YearMonth", YearMonth.class, ValueCodec::readYearMonth);
     text("MonthDay", MonthDay.class, MonthDay::parse);
     text("ZoneId", ZoneId.class, ZoneId::of);
     text("Locale", Locale.class, Locale::forLanguageTag);
@@ -249,7 +249,7 @@ final class ValueCodec {
     } else if (value instanceof char[] chars) {
       writeString(g, new String(chars));
     } else if (value instanceof Locale locale) {
-      g.writeString(locale.toLanguageTag());
+      g.writeString(languageTag(locale));
     } else {
       writeString(g, String.valueOf(value));
     }
@@ -990,6 +990,41 @@ final class ValueCodec {
   private static void register(Scalar scalar) {
     SCALARS_BY_CLASS.put(scalar.type(), scalar);
     SCALARS_BY_TAG.put(scalar.tag(), scalar);
+  }
+
+  /**
+   * A locale's BCP 47 language tag, which is how it is stored. A few locales do not survive their
+   * tag ({@code no_NO_NY} comes back as {@code nn_NO}, an ill-formed language as another one); they
+   * are refused rather than stored as a different value.
+   */
+  private static String languageTag(Locale locale) {
+    String tag = locale.toLanguageTag();
+    Locale back = Locale.forLanguageTag(tag);
+    if (!back.equals(locale)) {
+      throw new CodecException(
+          "the locale "
+              + locale
+              + " does not survive its language tag "
+              + tag
+              + " (it would be read back as "
+              + back
+              + "); store Locale.forLanguageTag(\""
+              + tag
+              + "\") or the tag itself");
+    }
+    return tag;
+  }
+
+  /**
+   * {@link YearMonth#parse}, also for years after 9999 as {@link YearMonth#toString} writes them,
+   * without the {@code +} that the ISO format asks for.
+   */
+  private static YearMonth readYearMonth(String text) {
+    int dash = text.indexOf('-', 1);
+    if (dash > 4 && Character.isDigit(text.charAt(0))) {
+      return YearMonth.parse("+" + text);
+    }
+    return YearMonth.parse(text);
   }
 
   private static long readLong(JsonNode n) {

@@ -91,6 +91,9 @@ class AttributeValuesTest {
         Arguments.of("double that is not finite", Double.NaN),
         Arguments.of("Instant", Instant.parse("2024-02-29T12:34:56.789123456Z")),
         Arguments.of("LocalDate", LocalDate.of(2024, 2, 29)),
+        Arguments.of("YearMonth after the year 9999", java.time.YearMonth.of(10_000, 1)),
+        Arguments.of("YearMonth before the year 0", java.time.YearMonth.of(-10_000, 12)),
+        Arguments.of("Locale", java.util.Locale.forLanguageTag("nn-NO")),
         Arguments.of("java.util.Date", new java.util.Date(1_700_000_000_123L)),
         Arguments.of("enum", Level.LOW),
         Arguments.of("String holding NUL and a surrogate pair", "a\u0000b\uD83D\uDE00"),
@@ -205,6 +208,10 @@ class AttributeValuesTest {
     return Stream.of(
         Arguments.of("class outside the allowlist", new Outsider("x"), Outsider.class.getName()),
         Arguments.of("lambda", lambda, "Lambda"),
+        Arguments.of(
+            "locale its language tag cannot carry",
+            new java.util.Locale("no", "NO", "NY"),
+            "no_NO_NY does not survive its language tag"),
         Arguments.of(
             "class without a no-argument constructor",
             new NoDefaultConstructor("x"),
