@@ -411,7 +411,9 @@ public final class PgSessionStore {
       }
       Object value = document.decodeValue(e.getValue());
       attributes.put(name, value);
-      Object snapshot = Snapshots.of(value);
+      // As when reading: JSON with the escape \u0000 gets no snapshot, so it is written again.
+      Object snapshot =
+          e.getValue().contains(SessionDocument.NUL_ESCAPE) ? Snapshots.NONE : Snapshots.of(value);
       if (snapshot != Snapshots.NONE) {
         snapshots.put(name, snapshot);
       }

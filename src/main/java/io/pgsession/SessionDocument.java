@@ -37,7 +37,7 @@ final class SessionDocument {
   static final String META = "pgsession";
   static final char ESCAPE = '~';
   private static final int FORMAT = 1;
-  private static final String NUL_ESCAPE = "\\u0000";
+  static final String NUL_ESCAPE = "\\u0000";
 
   private final JsonFactory factory = ValueCodec.JSON;
   private final ValueCodec values;

@@ -126,8 +126,9 @@ final class Snapshots {
 
   /**
    * An estimate of the heap a snapshot takes, in bytes, for bounding what is kept of it: object
-   * headers, references and string contents, at one byte per character for Latin-1 text. Values
-   * shared with other objects (small integers, enum constants) are counted as if they were not.
+   * headers, references, string contents (one byte a character for Latin-1 text, two otherwise) and
+   * the magnitude of big numbers. Values shared with other objects (small integers, enum constants)
+   * are counted as if they were not.
    */
   static long footprint(@Nullable Object snapshot) {
     if (snapshot == null) {
@@ -151,6 +152,12 @@ final class Snapshots {
       }
       return bytes;
     }
+    if (snapshot instanceof BigInteger n) {
+      return 56 + n.bitLength() / 8;
+    }
+    if (snapshot instanceof BigDecimal n) {
+      return 96 + n.unscaledValue().bitLength() / 8;
+    }
     return snapshot instanceof Number
             || snapshot instanceof Boolean
             || snapshot instanceof Character
@@ -158,8 +165,16 @@ final class Snapshots {
         : 64;
   }
 
-  /** An estimate of the heap a string takes: header, array header and contents. */
+  /**
+   * An estimate of the heap a string takes: header, array header and contents, one byte a character
+   * when all are Latin-1, else two.
+   */
   static long textFootprint(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) > 0xFF) {
+        return 40 + 2L * text.length();
+      }
+    }
     return 40 + text.length();
   }
 

@@ -208,6 +208,33 @@ class InPlaceChangesTest {
   }
 
   @Test
+  void aNulEscapeThatAnotherWriterAddedDuringAMergeIsWrittenAgainAtTheNextSave() {
+    String sid = stored("n", 1);
+    SessionRecord record = store.load(sid);
+    Sql.update(
+        pg.dataSource(),
+        "UPDATE session SET sess = jsonb_set(sess::jsonb, '{n}', '2')::json WHERE sid = ?",
+        sid);
+    String json = rowText(sid);
+    Sql.update(
+        pg.dataSource(),
+        "UPDATE session SET sess = ?::json WHERE sid = ?",
+        json.substring(0, json.lastIndexOf('}')) + ",\"note\":\"a\\u0000b\"}",
+        sid);
+    record.attributes().put("mine", "x");
+
+    assertThat(store.save(record)).isEqualTo(SaveOutcome.MERGED);
+    assertThat(store.save(record)).isEqualTo(SaveOutcome.UPDATED);
+
+    assertThat(rowText(sid)).doesNotContain("\\u0000");
+    SessionRecord reloaded = store.load(sid);
+    assertThat(reloaded.attributes())
+        .containsEntry("note", "a\u0000b")
+        .containsEntry("mine", "x")
+        .containsEntry("n", 2);
+  }
+
+  @Test
   void textOutsideAsciiKeepsItsStoredJsonWhenAnotherAttributeIsWritten() {
     Map<String, Object> greeting = new LinkedHashMap<>();
     greeting.put("日本語", "こんにちは 👋🏽");

@@ -290,6 +290,25 @@ class ReadCacheTest {
   }
 
   @Test
+  void textBeyondLatin1AndLargeNumbersAreCountedAtTheHeapTheyTake() {
+    long latin1 = weightOf(Map.of("text", "a".repeat(10_000)));
+    long cjk = weightOf(Map.of("text", "\u4f1a".repeat(10_000)));
+    long one = weightOf(Map.of("number", java.math.BigInteger.ONE));
+    long huge = weightOf(Map.of("number", java.math.BigInteger.ONE.shiftLeft(80_000)));
+
+    // Text outside Latin-1 takes two bytes a character, in the value and in its stored JSON.
+    assertThat(cjk - latin1).isGreaterThan(18_000);
+    // 2^80000 holds 10,000 bytes, besides the 24,083 digits of its JSON.
+    assertThat(huge - one).isGreaterThan(24_000 + 9_000);
+  }
+
+  private static long weightOf(Map<String, Object> attributes) {
+    PgSessionStore fresh = newStore(pg.dataSource(), PgSessionConfig.defaults());
+    fresh.load(stored(attributes));
+    return fresh.readCache().weight();
+  }
+
+  @Test
   void aReadAfterAWriteFinishedNeverGivesAnOlderVersion() throws Exception {
     Map<String, Object> attributes = new LinkedHashMap<>();
     attributes.put("n", 0L);
