@@ -89,60 +89,82 @@ final class SessionDocument {
     }
   }
 
-  /** The whole document for a record whose attributes are already encoded. */
+  /**
+   * The whole document for a record whose attributes are already encoded. Written by hand rather
+   * than with a generator: its frame is fixed, its values are numbers and a few strings, and the
+   * attributes' JSON goes in as it is.
+   */
   String assemble(SessionRecord r, Map<String, String> attributeJson, long version) {
     // Sized for the whole document, so that a large one is not copied as the buffer grows.
     int size = 384;
     for (Map.Entry<String, String> attribute : attributeJson.entrySet()) {
       size += attribute.getKey().length() + attribute.getValue().length() + 8;
     }
-    CharArrayWriter out = new CharArrayWriter(size);
-    try (JsonGenerator g = factory.createGenerator(out)) {
-      g.writeStartObject();
-      writeCookie(g, r);
-      writeMeta(g, r, version);
-      for (Map.Entry<String, String> attribute : attributeJson.entrySet()) {
-        g.writeFieldName(keyOf(attribute.getKey()));
-        g.writeRawValue(attribute.getValue());
-      }
-      g.writeEndObject();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toString();
-  }
-
-  private static void writeCookie(JsonGenerator g, SessionRecord r) throws IOException {
-    g.writeObjectFieldStart(COOKIE);
+    StringBuilder out = new StringBuilder(size);
+    out.append("{\"" + COOKIE + "\":{\"originalMaxAge\":");
     if (r.maxInactiveSeconds() > 0) {
-      g.writeNumberField("originalMaxAge", r.maxInactiveSeconds() * 1000L);
+      out.append(r.maxInactiveSeconds() * 1000L);
     } else {
-      g.writeNullField("originalMaxAge");
+      out.append("null");
     }
+    out.append(",\"expires\":");
     if (r.expiry() > 0) {
-      g.writeStringField("expires", isoMillis(r.expiry()));
+      out.append('"').append(isoMillis(r.expiry())).append('"');
     } else {
-      g.writeNullField("expires");
+      out.append("null");
     }
-    g.writeBooleanField("httpOnly", true);
-    g.writeStringField("path", r.context().isEmpty() ? "/" : r.context());
-    g.writeEndObject();
+    out.append(",\"httpOnly\":true,\"path\":");
+    quote(out, r.context().isEmpty() ? "/" : r.context());
+    out.append("},\"" + META + "\":{\"format\":").append(FORMAT);
+    out.append(",\"version\":").append(version);
+    out.append(",\"context\":");
+    quote(out, r.context());
+    out.append(",\"created\":").append(r.created());
+    out.append(",\"accessed\":").append(r.accessed());
+    out.append(",\"lastAccessed\":").append(r.lastAccessed());
+    out.append(",\"maxInactive\":").append(r.maxInactiveSeconds());
+    if (r.lastNode() != null) {
+      out.append(",\"node\":");
+      quote(out, r.lastNode());
+    }
+    out.append('}');
+    for (Map.Entry<String, String> attribute : attributeJson.entrySet()) {
+      out.append(',');
+      quote(out, keyOf(attribute.getKey()));
+      out.append(':').append(attribute.getValue());
+    }
+    return out.append('}').toString();
   }
 
-  private static void writeMeta(JsonGenerator g, SessionRecord r, long version) throws IOException {
-    g.writeObjectFieldStart(META);
-    g.writeNumberField("format", FORMAT);
-    g.writeNumberField("version", version);
-    g.writeStringField("context", r.context());
-    g.writeNumberField("created", r.created());
-    g.writeNumberField("accessed", r.accessed());
-    g.writeNumberField("lastAccessed", r.lastAccessed());
-    g.writeNumberField("maxInactive", r.maxInactiveSeconds());
-    if (r.lastNode() != null) {
-      g.writeStringField("node", r.lastNode());
+  /**
+   * Text as a JSON string, escaped as Jackson escapes it: quotes, backslashes and control
+   * characters; everything else as it is.
+   */
+  static void quote(StringBuilder out, String text) {
+    out.append('"');
+    int from = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c >= 0x20 && c != '"' && c != '\\') {
+        continue;
+      }
+      out.append(text, from, i);
+      from = i + 1;
+      switch (c) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        case '\b' -> out.append("\\b");
+        case '\f' -> out.append("\\f");
+        default -> out.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xF]);
+      }
     }
-    g.writeEndObject();
+    out.append(text, from, text.length()).append('"');
   }
+
+  private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
   /**
    * Reads a stored document. {@code expiry} is the row's {@code expire} column in epoch
