@@ -38,6 +38,7 @@ final class SessionDocument {
   static final char ESCAPE = '~';
   private static final int FORMAT = 1;
   static final String NUL_ESCAPE = "\\u0000";
+  private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
   private final JsonFactory factory = ValueCodec.JSON;
   private final ValueCodec values;
@@ -163,8 +164,6 @@ final class SessionDocument {
     }
     out.append(text, from, text.length()).append('"');
   }
-
-  private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
   /**
    * Reads a stored document. {@code expiry} is the row's {@code expire} column in epoch
