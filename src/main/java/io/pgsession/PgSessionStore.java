@@ -411,9 +411,7 @@ public final class PgSessionStore {
       }
       Object value = document.decodeValue(e.getValue());
       attributes.put(name, value);
-      // As when reading: JSON with the escape \u0000 gets no snapshot, so it is written again.
-      Object snapshot =
-          e.getValue().contains(SessionDocument.NUL_ESCAPE) ? Snapshots.NONE : Snapshots.of(value);
+      Object snapshot = SessionDocument.snapshotOf(value, e.getValue());
       if (snapshot != Snapshots.NONE) {
         snapshots.put(name, snapshot);
       }
@@ -802,17 +800,9 @@ public final class PgSessionStore {
     if (sid.isEmpty() || sid.length() > MAX_SID_BYTES) {
       return false;
     }
-    for (int i = 0; i < sid.length(); i++) {
-      char c = sid.charAt(i);
-      if (Character.isHighSurrogate(c)
-          && i + 1 < sid.length()
-          && Character.isLowSurrogate(sid.charAt(i + 1))) {
-        i++;
-      } else if (c == 0 || Character.isSurrogate(c)) {
-        return false;
-      }
-    }
-    return SessionDocument.utf8Length(sid) <= MAX_SID_BYTES;
+    return sid.indexOf(0) < 0
+        && ValueCodec.unpairedSurrogate(sid) < 0
+        && SessionDocument.utf8Length(sid) <= MAX_SID_BYTES;
   }
 
   private static void requireStorable(String operation, String sid) {

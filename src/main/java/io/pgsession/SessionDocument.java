@@ -37,7 +37,7 @@ final class SessionDocument {
   static final String META = "pgsession";
   static final char ESCAPE = '~';
   private static final int FORMAT = 1;
-  static final String NUL_ESCAPE = "\\u0000";
+  private static final String NUL_ESCAPE = "\\u0000";
   private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
   private final JsonFactory factory = ValueCodec.JSON;
@@ -200,8 +200,8 @@ final class SessionDocument {
       Map<String, @Nullable Object> snapshots,
       long version) {
     if (snapshots.size() != attributeJson.size()
-        || !isWellFormed(r.context())
-        || (r.lastNode() != null && !isWellFormed(r.lastNode()))) {
+        || ValueCodec.unpairedSurrogate(r.context()) >= 0
+        || (r.lastNode() != null && ValueCodec.unpairedSurrogate(r.lastNode()) >= 0)) {
       // An unpaired surrogate reaches the row as '?' (UTF-8 cannot carry it), so the record as
       // written is not what a read of the row gives.
       return null;
@@ -309,9 +309,7 @@ final class SessionDocument {
             String stored = new String(json, start, end - start, StandardCharsets.UTF_8);
             attributes.put(name, value);
             raw.put(name, stored);
-            // JSON holding the escape \u0000 (written by another program) gets no snapshot, so
-            // the next save writes it in the form PostgreSQL's JSON operators can read.
-            Object snapshot = stored.contains(NUL_ESCAPE) ? Snapshots.NONE : Snapshots.of(value);
+            Object snapshot = snapshotOf(value, stored);
             if (snapshot != Snapshots.NONE) {
               snapshots.put(name, snapshot);
             } else {
@@ -481,19 +479,13 @@ final class SessionDocument {
     }
   }
 
-  /** Whether every surrogate in the text is half of a pair, so that UTF-8 carries it unchanged. */
-  static boolean isWellFormed(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (Character.isHighSurrogate(c)
-          && i + 1 < s.length()
-          && Character.isLowSurrogate(s.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        return false;
-      }
-    }
-    return true;
+  /**
+   * The snapshot of a value read from {@code json}. JSON holding the escape {@code \u0000} (written
+   * by another program) gets none, so the next save writes it in the form PostgreSQL's JSON
+   * operators can read.
+   */
+  static @Nullable Object snapshotOf(@Nullable Object value, String json) {
+    return json.contains(NUL_ESCAPE) ? Snapshots.NONE : Snapshots.of(value);
   }
 
   /** The length of the text in UTF-8 bytes, without encoding it. */

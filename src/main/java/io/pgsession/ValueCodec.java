@@ -369,26 +369,36 @@ final class ValueCodec {
    * NUL are written in parts instead; names, map keys and characters cannot be.
    */
   static void checkText(String s) {
+    int nul = s.indexOf(0);
+    int unpaired = unpairedSurrogate(s);
+    if (nul >= 0 && (unpaired < 0 || nul < unpaired)) {
+      throw new CodecException(
+          "it holds a NUL character (U+0000) at index "
+              + nul
+              + ", which PostgreSQL's json functions cannot read;"
+              + " only String values may hold it");
+    }
+    if (unpaired >= 0) {
+      throw new CodecException("it holds an unpaired surrogate at index " + unpaired);
+    }
+  }
+
+  /**
+   * The index of the first surrogate that is not half of a pair, or -1 when there is none: then
+   * UTF-8 carries the text unchanged (pgjdbc would send an unpaired one as {@code ?}).
+   */
+  static int unpairedSurrogate(String s) {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      if (c == 0) {
-        throw new CodecException(
-            "it holds a NUL character (U+0000) at index "
-                + i
-                + ", which PostgreSQL's json functions cannot read;"
-                + " only String values may hold it");
-      }
-      if (Character.isHighSurrogate(c)) {
-        if (i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-          i++;
-          continue;
-        }
-        throw new CodecException("it holds an unpaired surrogate at index " + i);
-      }
-      if (Character.isLowSurrogate(c)) {
-        throw new CodecException("it holds an unpaired surrogate at index " + i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return i;
       }
     }
+    return -1;
   }
 
   private static boolean isPlainObject(Map<?, ?> map) {

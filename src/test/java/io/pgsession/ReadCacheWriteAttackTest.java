@@ -1,5 +1,7 @@
 package io.pgsession;
 
+import static io.pgsession.SameRecords.assertSameRecord;
+import static io.pgsession.SameRecords.counted;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -12,7 +14,6 @@ import java.time.YearMonth;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -53,7 +54,7 @@ class ReadCacheWriteAttackTest {
         pg.dataSource(), config, ReadCacheWriteAttackTest.class.getClassLoader());
   }
 
-  // ------------------------------------------------------------ findings (fail today)
+  // ------------------------------------ values and text the row may not carry as given
 
   /**
    * A few locales do not survive their language tag ({@code no_NO_NY} reads back as {@code nn_NO}):
@@ -126,8 +127,8 @@ class ReadCacheWriteAttackTest {
   }
 
   /**
-   * The metadata is written without the check attribute names and values get: a lone surrogate in
-   * lastNode (or the context) reaches the row as '?', while the template keeps the original.
+   * The metadata is written without the check attribute names and values get, so a lone surrogate
+   * in lastNode (or the context) reaches the row as '?': what this store reads must be that too.
    */
   @Test
   void aLastNodeOrContextWithALoneSurrogateIsReadAfterThisStoresSaveAsTheRowHoldsIt() {
@@ -150,10 +151,9 @@ class ReadCacheWriteAttackTest {
   }
 
   /**
-   * roomFor() checks the young generation's weight and the caller adds afterwards, with nothing
-   * holding the two together: threads that check at once all find room, and all add. The young
-   * generation then stays over half the capacity, and with a full old generation the cache holds
-   * more than readCacheBytes, at rest, until the next turnover.
+   * Threads adding at once to a nearly full young generation must not all take its last room:
+   * otherwise it stays over half the capacity, and with a full old generation the cache holds more
+   * than readCacheBytes, at rest, until the next turnover.
    */
   @Test
   void concurrentPutsIntoANearlyFullYoungGenerationNeverTakeTheCacheOverItsCapacity()
@@ -197,7 +197,7 @@ class ReadCacheWriteAttackTest {
     assertThat(worst).as("the weight at rest, capacity %d", capacity).isLessThanOrEqualTo(capacity);
   }
 
-  // ------------------------------------------------------------ holds today
+  // ------------------------------------ every kind of save, turnover, concurrency
 
   @Test
   void aReadAfterEachKindOfSaveOfEveryShapeEqualsAFullRead() {
@@ -472,16 +472,6 @@ class ReadCacheWriteAttackTest {
     return "read-cache-write-attack-" + IDS.incrementAndGet();
   }
 
-  private static Map<String, Object> counted(long n) {
-    Map<String, Object> a = new LinkedHashMap<>();
-    a.put("n", n);
-    a.put("pair", new ArrayList<>(List.of(n, n * 2)));
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("text", "n=" + n);
-    a.put("map", m);
-    return a;
-  }
-
   /** Values of every kind that has a snapshot, nested. */
   private static Map<String, Object> shapes() {
     Map<String, Object> a = new LinkedHashMap<>();
@@ -519,53 +509,5 @@ class ReadCacheWriteAttackTest {
     nested.add(tagged);
     a.put("nested", nested);
     return a;
-  }
-
-  private static void assertSameRecord(SessionRecord actual, SessionRecord expected) {
-    assertThat(actual).isNotNull();
-    assertThat(expected).isNotNull();
-    assertThat(actual.sid()).isEqualTo(expected.sid());
-    assertThat(actual.created()).as("created").isEqualTo(expected.created());
-    assertThat(actual.accessed()).as("accessed").isEqualTo(expected.accessed());
-    assertThat(actual.lastAccessed()).as("lastAccessed").isEqualTo(expected.lastAccessed());
-    assertThat(actual.maxInactiveSeconds())
-        .as("maxInactiveSeconds")
-        .isEqualTo(expected.maxInactiveSeconds());
-    assertThat(actual.expiry()).as("expiry").isEqualTo(expected.expiry());
-    assertThat(actual.context()).as("context").isEqualTo(expected.context());
-    assertThat(actual.lastNode()).as("lastNode").isEqualTo(expected.lastNode());
-    assertThat(actual.version()).as("version").isEqualTo(expected.version());
-    assertSameValue(actual.attributes(), expected.attributes());
-  }
-
-  /** Equal, of the same classes, in the same order, at every depth. */
-  private static void assertSameValue(Object actual, Object expected) {
-    if (expected == null) {
-      assertThat(actual).isNull();
-      return;
-    }
-    assertThat(actual).isNotNull();
-    if (!(expected instanceof Map<?, ?>)) {
-      assertThat(actual.getClass()).isEqualTo(expected.getClass());
-    }
-    if (expected instanceof List<?> e) {
-      List<?> a = (List<?>) actual;
-      assertThat(a).hasSameSizeAs(e);
-      for (int i = 0; i < e.size(); i++) {
-        assertSameValue(a.get(i), e.get(i));
-      }
-    } else if (expected instanceof Map<?, ?> e) {
-      Map<?, ?> a = (Map<?, ?>) actual;
-      assertThat(new ArrayList<Object>(a.keySet())).isEqualTo(new ArrayList<Object>(e.keySet()));
-      Iterator<?> values = a.values().iterator();
-      for (Object v : e.values()) {
-        assertSameValue(values.next(), v);
-      }
-    } else if (expected instanceof Double d && d.isNaN()) {
-      assertThat((Double) actual).isNaN();
-    } else {
-      assertThat(actual).isEqualTo(expected);
-      assertThat(String.valueOf(actual)).isEqualTo(String.valueOf(expected));
-    }
   }
 }

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pgsession.testing.PostgresExtension;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -15,19 +14,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class JettyClusterTest {
   @RegisterExtension static PostgresExtension pg = new PostgresExtension();
 
-  private final List<JettyNode> nodes = new ArrayList<>();
-
-  @AfterEach
-  void stopNodes() throws Exception {
-    for (JettyNode node : nodes) {
-      node.close();
-    }
-  }
+  @RegisterExtension final JettyNodes nodes = new JettyNodes();
 
   private JettyNode node(String worker) throws Exception {
-    JettyNode node = JettyNode.start(worker, factory(pg));
-    nodes.add(node);
-    return node;
+    return nodes.start(worker, factory(pg));
   }
 
   @Test

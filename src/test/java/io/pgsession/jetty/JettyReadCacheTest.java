@@ -4,9 +4,6 @@ import static io.pgsession.jetty.JettyTestSupport.factory;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgsession.testing.PostgresExtension;
-import java.util.ArrayList;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -18,21 +15,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class JettyReadCacheTest {
   @RegisterExtension static PostgresExtension pg = new PostgresExtension();
 
-  private final List<JettyNode> nodes = new ArrayList<>();
-
-  @AfterEach
-  void stopNodes() throws Exception {
-    for (JettyNode node : nodes) {
-      node.close();
-    }
-  }
+  @RegisterExtension final JettyNodes nodes = new JettyNodes();
 
   private JettyNode node(String worker) throws Exception {
     PgSessionDataStoreFactory factory = factory(pg);
     factory.setReadCacheBytes(1 << 20);
-    JettyNode node = JettyNode.start(worker, factory);
-    nodes.add(node);
-    return node;
+    return nodes.start(worker, factory);
   }
 
   @Test
