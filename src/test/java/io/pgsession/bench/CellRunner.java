@@ -11,6 +11,7 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Runs one cell: every thread warms up for the warm-up time, then all start together and run the
@@ -25,6 +26,14 @@ import java.util.concurrent.atomic.AtomicReference;
 final class CellRunner {
   private static final int PREPARED_PER_CELL = 24_000;
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+  /** HotSpot's extension that counts the bytes a thread allocated, where the JVM offers it. */
+  private static final com.sun.management.@Nullable ThreadMXBean ALLOCATION =
+      THREADS instanceof com.sun.management.ThreadMXBean counting
+              && counting.isThreadAllocatedMemorySupported()
+              && counting.isThreadAllocatedMemoryEnabled()
+          ? counting
+          : null;
 
   private final StatementCounter counter;
   private final Duration warmUp;
@@ -56,8 +65,10 @@ final class CellRunner {
     List<String> after = new ArrayList<>();
     long[] all = new long[0];
     long cpu = 0;
+    long allocated = ALLOCATION == null ? -1 : 0;
     for (Worker w : workers) {
       cpu += w.cpuNanos();
+      allocated += ALLOCATION == null ? 0 : w.allocatedBytes();
       after.addAll(w.sessions);
       long[] mine = w.latencies();
       all = Arrays.copyOf(all, all.length + mine.length);
@@ -77,8 +88,10 @@ final class CellRunner {
             percentile(all, 0.99),
             run.statements,
             cpu,
+            allocated,
             run.machine,
-            failure == null ? null : describe(failure));
+            failure == null ? null : describe(failure),
+            List.of());
     return new Outcome(result, after);
   }
 
@@ -88,6 +101,10 @@ final class CellRunner {
     int newline = text.indexOf('\n');
     text = newline < 0 ? text : text.substring(0, newline);
     return text.length() > 120 ? text.substring(0, 117) + "..." : text;
+  }
+
+  private static long allocatedByThisThread() {
+    return ALLOCATION == null ? 0 : ALLOCATION.getCurrentThreadAllocatedBytes();
   }
 
   static long percentile(long[] sorted, double p) {
@@ -191,10 +208,12 @@ final class CellRunner {
     private void measure(Worker w) throws Exception {
       long deadline = start + measure.toNanos();
       long cpuBefore = THREADS.getCurrentThreadCpuTime();
+      long allocatedBefore = allocatedByThisThread();
       try {
         loop(w, deadline);
       } finally {
         w.addCpu(THREADS.getCurrentThreadCpuTime() - cpuBefore);
+        w.addAllocated(allocatedByThisThread() - allocatedBefore);
       }
     }
 

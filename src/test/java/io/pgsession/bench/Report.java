@@ -1,9 +1,12 @@
 package io.pgsession.bench;
 
+import static java.util.stream.Collectors.joining;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -20,6 +23,7 @@ final class Report {
     "p99 µs",
     "stmts/op",
     "cpu µs/op",
+    "alloc B/op",
     "machine µs/op",
     "× floor"
   };
@@ -34,6 +38,27 @@ final class Report {
 
   List<CellResult> results() {
     return results;
+  }
+
+  /**
+   * How many times {@code other}'s throughput {@code r} reached in the same cell: the median of the
+   * two stores' ratios round by round when both ran the same rounds (each round's stores ran within
+   * seconds of each other, so a slow stretch of the machine weighs on both sides of a ratio), else
+   * the ratio of the reported figures.
+   */
+  static double ratio(CellResult r, CellResult other) {
+    List<Double> mine = r.roundRates();
+    List<Double> theirs = other.roundRates();
+    if (mine.isEmpty() || mine.size() != theirs.size()) {
+      return r.opsPerSecond() / other.opsPerSecond();
+    }
+    double[] ratios = new double[mine.size()];
+    for (int i = 0; i < ratios.length; i++) {
+      ratios[i] = mine.get(i) / theirs.get(i);
+    }
+    Arrays.sort(ratios);
+    int middle = ratios.length / 2;
+    return ratios.length % 2 == 1 ? ratios[middle] : (ratios[middle - 1] + ratios[middle]) / 2;
   }
 
   /** The result of the floor for the same cell, if it ran. */
@@ -53,8 +78,7 @@ final class Report {
   private List<String[]> rows() {
     List<String[]> rows = new ArrayList<>();
     for (CellResult r : results) {
-      String ratio =
-          floorOf(r).map(f -> fmt("%.2f", r.opsPerSecond() / f.opsPerSecond())).orElse("");
+      String ratio = floorOf(r).map(f -> fmt("%.2f", ratio(r, f))).orElse("");
       rows.add(
           new String[] {
             r.shape().name().toLowerCase(Locale.ROOT),
@@ -66,6 +90,7 @@ final class Report {
             fmt("%.0f", r.p99Nanos() / 1000.0),
             fmt("%.2f", r.statementsPerOperation()),
             fmt("%.0f", r.clientCpuMicros()),
+            r.allocatedBytesPerOperation() < 0 ? "" : fmt("%.0f", r.allocatedBytesPerOperation()),
             r.machineCpuMicros() < 0 ? "" : fmt("%.0f", r.machineCpuMicros()),
             ratio
           });
@@ -100,7 +125,7 @@ final class Report {
       sb.append(note).append("  \n");
     }
     sb.append('\n').append("| ").append(String.join(" | ", HEADER)).append(" |\n");
-    sb.append("|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|\n");
+    sb.append("|---|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     for (String[] row : rows()) {
       sb.append("| ").append(String.join(" | ", row)).append(" |\n");
     }
@@ -115,10 +140,10 @@ final class Report {
     StringBuilder sb =
         new StringBuilder(
             "shape,workload,threads,store,operations,seconds,ops_per_s,p50_us,p99_us,"
-                + "statements_per_op,client_cpu_us_per_op,machine_cpu_us_per_op,ratio_to_floor,error\n");
+                + "statements_per_op,client_cpu_us_per_op,allocated_bytes_per_op,machine_cpu_us_per_op,"
+                + "ratio_to_floor,round_ops_per_s,error\n");
     for (CellResult r : results) {
-      String ratio =
-          floorOf(r).map(f -> fmt("%.3f", r.opsPerSecond() / f.opsPerSecond())).orElse("");
+      String ratio = floorOf(r).map(f -> fmt("%.3f", ratio(r, f))).orElse("");
       sb.append(
           String.join(
               ",",
@@ -133,8 +158,10 @@ final class Report {
               fmt("%.1f", r.p99Nanos() / 1000.0),
               fmt("%.3f", r.statementsPerOperation()),
               fmt("%.1f", r.clientCpuMicros()),
+              r.allocatedBytesPerOperation() < 0 ? "" : fmt("%.0f", r.allocatedBytesPerOperation()),
               r.machineCpuMicros() < 0 ? "" : fmt("%.1f", r.machineCpuMicros()),
               ratio,
+              r.roundRates().stream().map(x -> fmt("%.1f", x)).collect(joining(" ")),
               r.error() == null ? "" : quote(r.error())));
       sb.append('\n');
     }
@@ -162,7 +189,7 @@ final class Report {
           Optional<CellResult> mine = find(pg, shape, Workload.MIXED, threads);
           Optional<CellResult> theirs = find(other, shape, Workload.MIXED, threads);
           if (mine.isPresent() && theirs.isPresent()) {
-            double ratio = mine.get().opsPerSecond() / theirs.get().opsPerSecond();
+            double ratio = ratio(mine.get(), theirs.get());
             lines.add(
                 verdict(ratio >= 2.0)
                     + fmt(
@@ -193,7 +220,7 @@ final class Report {
                 floorOf(r)
                     .ifPresent(
                         f -> {
-                          double ratio = r.opsPerSecond() / f.opsPerSecond();
+                          double ratio = ratio(r, f);
                           lines.add(
                               verdict(ratio >= 0.9)
                                   + fmt(

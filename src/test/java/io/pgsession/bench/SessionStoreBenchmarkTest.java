@@ -1,6 +1,7 @@
 package io.pgsession.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,7 +98,9 @@ class SessionStoreBenchmarkTest {
         operations,
         0,
         -1,
-        error);
+        -1,
+        error,
+        List.of());
   }
 
   @Test
@@ -114,8 +117,10 @@ class SessionStoreBenchmarkTest {
             2000,
             100,
             3_000_000,
+            250_000,
             40_000_000,
-            null);
+            null,
+            List.of());
     CellResult other =
         new CellResult(
             Stores.TOMCAT,
@@ -129,7 +134,9 @@ class SessionStoreBenchmarkTest {
             100,
             3_000_000,
             -1,
-            null);
+            -1,
+            null,
+            List.of());
     Report report = new Report(List.of(floor, other), List.of("a note"));
 
     List<Path> files = report.write(Files.createTempDirectory("bench-report"));
@@ -137,10 +144,56 @@ class SessionStoreBenchmarkTest {
     assertThat(Files.readString(files.get(0)))
         .contains(
             "a note",
-            "| small | create | 1 | floor (raw JDBC) | 100 | 1 | 2 | 1.00 | 30 | 400 | 1.00 |",
-            "| small | create | 1 | Tomcat DataSourceStore | 50 | 1 | 2 | 2.00 | 60 |  | 0.50 |");
+            "| small | create | 1 | floor (raw JDBC) | 100 | 1 | 2 | 1.00 | 30 | 2500 | 400 | 1.00 |",
+            "| small | create | 1 | Tomcat DataSourceStore | 50 | 1 | 2 | 2.00 | 60 |  |  | 0.50 |");
     assertThat(Files.readString(files.get(1)))
         .contains(
-            "small,create,1,\"Tomcat DataSourceStore\",50,1.000,50.0,1.0,2.0,2.000,60.0,,0.500,");
+            "small,create,1,\"Tomcat DataSourceStore\",50,1.000,50.0,1.0,2.0,2.000,60.0,,,0.500,,");
+  }
+
+  @Test
+  void aRatioBetweenStoresIsTheMedianOfTheirRatiosRoundByRound() {
+    // The floor's second round ran in a slow stretch of the machine, the store's first: compared
+    // round by round the store reached 0.9, 0.5 and 0.95 of the floor; the ratio of the two
+    // median rounds (150 against 200) would say 0.75.
+    CellResult floor = rounds(Stores.FLOOR, 100.0, 300.0, 200.0);
+    CellResult store = rounds(Stores.PGSESSION, 90.0, 150.0, 190.0);
+
+    assertThat(Report.ratio(store, floor)).isCloseTo(0.9, within(1e-9));
+    assertThat(Report.ratio(floor, store)).isCloseTo(1 / 0.9, within(1e-9));
+    assertThat(new Report(List.of(floor, store), List.of()).markdown())
+        .contains("| 0.90 |\n")
+        .contains("save (create), small, 8 threads: 0.90 of the floor")
+        .doesNotContain("0.75");
+  }
+
+  @Test
+  void storesThatRanDifferentRoundsAreComparedByTheirReportedFigures() {
+    CellResult floor = rounds(Stores.FLOOR, 100.0, 300.0, 200.0);
+    CellResult single = rounds(Stores.PGSESSION, 150.0);
+
+    assertThat(Report.ratio(single, floor)).isCloseTo(0.75, within(1e-9));
+  }
+
+  /** A small create cell at 8 threads reported as its median round, having run these rounds. */
+  private static CellResult rounds(String store, Double... rates) {
+    List<Double> all = List.of(rates);
+    double median = all.stream().sorted().toList().get(all.size() / 2);
+    return new CellResult(
+            store,
+            SessionShape.SMALL,
+            Workload.CREATE,
+            8,
+            (long) median,
+            1.0,
+            1000,
+            2000,
+            (long) median,
+            0,
+            -1,
+            -1,
+            null,
+            List.of())
+        .withRoundRates(all);
   }
 }

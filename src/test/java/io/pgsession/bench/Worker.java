@@ -24,6 +24,7 @@ final class Worker {
   private long[] latencies = new long[1 << 14];
   private int recorded;
   private long cpuNanos;
+  private long allocatedBytes;
   private long counter;
 
   Worker(int index, List<String> sessions, Map<String, Object> attributes) {
@@ -75,6 +76,14 @@ final class Worker {
 
   long cpuNanos() {
     return cpuNanos;
+  }
+
+  void addAllocated(long bytes) {
+    allocatedBytes += bytes;
+  }
+
+  long allocatedBytes() {
+    return allocatedBytes;
   }
 
   int recorded() {
