@@ -58,6 +58,17 @@ public final class PgDataSources {
       return new Settings(jdbcUrl, user, password, maxPoolSize, connectionTimeout);
     }
 
+    /**
+     * These settings with a user and a password that were configured beside them: each one given
+     * (not blank) wins, each one not given keeps what these settings had, so that a password set
+     * alone leaves the DSN's user in place.
+     */
+    public Settings overriddenBy(@Nullable String user, @Nullable String password) {
+      return withUser(
+          blankToNull(user) != null ? user : this.user,
+          password != null && !password.isEmpty() ? password : this.password);
+    }
+
     public Settings withPool(int maxPoolSize, Duration connectionTimeout) {
       return new Settings(jdbcUrl, user, password, maxPoolSize, connectionTimeout);
     }
@@ -95,9 +106,7 @@ public final class PgDataSources {
     } else {
       settings = new Settings(text, null, null, DEFAULT_POOL_SIZE, DEFAULT_CONNECTION_TIMEOUT);
     }
-    return settings.withUser(
-        blankToNull(user) != null ? user : settings.user(),
-        password != null && !password.isEmpty() ? password : settings.password());
+    return settings.overriddenBy(user, password);
   }
 
   /**

@@ -352,11 +352,11 @@ public final class PgSessionConfig {
         }
         case "touchFraction" -> touchFraction(number(name, v));
         case "reaperInterval" -> reaperInterval(duration(name, v));
-        case "reaperBatchSize" -> reaperBatchSize((int) integer(name, v));
+        case "reaperBatchSize" -> reaperBatchSize((int) integer(name, v, Integer.MAX_VALUE));
         case "reaperGrace" -> reaperGrace(duration(name, v));
         case "onUndecodable" -> onUndecodable(policy(v));
-        case "maxSessionBytes" -> maxSessionBytes((int) integer(name, v));
-        case "readCacheBytes" -> readCacheBytes(integer(name, v));
+        case "maxSessionBytes" -> maxSessionBytes((int) integer(name, v, Integer.MAX_VALUE));
+        case "readCacheBytes" -> readCacheBytes(integer(name, v, Long.MAX_VALUE));
         case "expireZone" -> expireZone(v);
         case "sidPrefix" -> sidPrefix(value);
         default -> throw invalid(name, value, "is not a pgsession setting");
@@ -409,12 +409,20 @@ public final class PgSessionConfig {
       }
     }
 
-    private static long integer(String setting, String v) {
+    private static long integer(String setting, String v, long max) {
+      long n;
       try {
-        return Integer.parseInt(v);
+        n = Long.parseLong(v);
       } catch (NumberFormatException e) {
+        if (v.matches("[+-]?\\d+")) {
+          throw invalid(setting, v, "must be at most " + max);
+        }
         throw invalid(setting, v, "must be a whole number");
       }
+      if (n > max || n < -max - 1) {
+        throw invalid(setting, v, "must be at most " + max);
+      }
+      return n;
     }
 
     private static Duration duration(String setting, String v) {

@@ -214,6 +214,29 @@ class PgSessionConfigTest {
     assertThat(config.toBuilder().build().readCacheBytes()).isEqualTo(12345);
   }
 
+  @Test
+  void aReadCacheOfTwoGibibytesOrMoreCanBeSetAsText() {
+    assertThat(PgSessionConfig.builder().set("readCacheBytes", "4294967296").build())
+        .extracting(PgSessionConfig::readCacheBytes)
+        .isEqualTo(4L << 30);
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "maxSessionBytes, 2147483648, must be at most 2147483647",
+    "maxSessionBytes, -4294967296, must be at most 2147483647",
+    "reaperBatchSize, 99999999999, must be at most 2147483647",
+    "readCacheBytes, 9223372036854775808, must be at most 9223372036854775807",
+    "readCacheBytes, 32MB, must be a whole number"
+  })
+  void wholeNumbersOutOfTheirRangeAreRejectedWithTheLimit(
+      String setting, String value, String message) {
+    assertThatThrownBy(() -> PgSessionConfig.builder().set(setting, value))
+        .isInstanceOf(PgSessionException.class)
+        .hasMessageContaining("setting " + setting + " = '" + value + "'")
+        .hasMessageContaining(message);
+  }
+
   private static void assertRejected(
       Consumer<PgSessionConfig.Builder> change, String setting, Object value) {
     assertThatThrownBy(() -> change.accept(PgSessionConfig.builder()))

@@ -143,6 +143,15 @@ public final class PgSessionDataStoreFactory extends AbstractSessionDataStoreFac
     set("createTable", String.valueOf(createTable));
   }
 
+  /**
+   * {@code true}, {@code yes}, {@code on} or {@code 1}, or their opposites; anything else fails.
+   * jetty.xml and the module's properties come here, so that a misspelt value stops the start
+   * instead of reading as {@code false}.
+   */
+  public void setCreateTable(String createTable) {
+    set("createTable", createTable);
+  }
+
   /** Packages whose classes may be stored, separated by commas or spaces. */
   public void setAllowedPackages(String packages) {
     set("allowedPackages", packages);
@@ -270,7 +279,7 @@ public final class PgSessionDataStoreFactory extends AbstractSessionDataStoreFac
         description = "dataSourceJndiName=" + dataSourceJndiName;
         return lookup(dataSourceJndiName);
       }
-      PgDataSources.Settings s = connectionSettings();
+      PgDataSources.Settings s = connectionSettings(System.getenv());
       description = s.toString();
       HikariDataSource pool = PgDataSources.create(s, "pgsession-jetty");
       ownPool = pool;
@@ -278,12 +287,13 @@ public final class PgSessionDataStoreFactory extends AbstractSessionDataStoreFac
     }
   }
 
-  private PgDataSources.Settings connectionSettings() {
+  /** Where to connect: {@code jdbcUrl}, else the database {@code env} names. */
+  PgDataSources.Settings connectionSettings(Map<String, String> env) {
     PgDataSources.Settings s;
     if (jdbcUrl != null) {
       s = PgDataSources.parse(jdbcUrl, user, password);
     } else {
-      s = PgDataSources.fromEnvironment(System.getenv());
+      s = PgDataSources.fromEnvironment(env);
       if (s == null) {
         throw new PgSessionException(
             "configure",
@@ -293,9 +303,7 @@ public final class PgSessionDataStoreFactory extends AbstractSessionDataStoreFac
                 + " properties in the Jetty module), or the DSN or POSTGRES_* environment"
                 + " variables");
       }
-      if (user != null || password != null) {
-        s = s.withUser(user != null ? user : s.user(), password != null ? password : s.password());
-      }
+      s = s.overriddenBy(user, password);
     }
     return s.withPool(maxPoolSize, connectionTimeout);
   }

@@ -105,7 +105,7 @@ final class StoreOptions {
     if (dataSourceName != null && !dataSourceName.isBlank()) {
       return new Connections(lookup(context, dataSourceName.strip()), null, dataSourceName);
     }
-    PgDataSources.Settings parsed = settings();
+    PgDataSources.Settings parsed = settings(System.getenv());
     HikariDataSource pool = withLibraryLoader(() -> PgDataSources.create(parsed, poolName));
     return new Connections(pool, pool, parsed.toString());
   }
@@ -127,12 +127,13 @@ final class StoreOptions {
     }
   }
 
-  private PgDataSources.Settings settings() {
+  /** Where to connect: the jdbcUrl attribute, else the database {@code env} names. */
+  PgDataSources.Settings settings(Map<String, String> env) {
     PgDataSources.Settings parsed;
     if (jdbcUrl != null && !jdbcUrl.isBlank()) {
       parsed = PgDataSources.parse(jdbcUrl, user, password);
     } else {
-      parsed = PgDataSources.fromEnvironment(System.getenv());
+      parsed = PgDataSources.fromEnvironment(env);
       if (parsed == null) {
         throw new PgSessionException(
             "configure",
@@ -141,9 +142,7 @@ final class StoreOptions {
                 + " dataSourceName naming a JNDI DataSource, or set DSN or POSTGRES_HOST in the"
                 + " environment");
       }
-      if (user != null || password != null) {
-        parsed = parsed.withUser(user, password);
-      }
+      parsed = parsed.overriddenBy(user, password);
     }
     return parsed.withPool(maxPoolSize, connectionTimeout);
   }

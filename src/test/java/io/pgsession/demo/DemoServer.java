@@ -28,7 +28,7 @@ public final class DemoServer {
     int port = Integer.parseInt(args.length > 0 ? args[0] : env.getOrDefault("PORT", "8080"));
     String host = env.getOrDefault("HOST", "127.0.0.1");
     DemoDatabase database = DemoDatabase.open(env);
-    Server server = start(host, port, database.dataSource(), "node-" + port);
+    Server server = start(host, port, database.dataSource(), "node" + port);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(server, database)));
     System.out.println();
     System.out.println("pgsession demo: open http://" + displayHost(host) + ":" + port + "/");

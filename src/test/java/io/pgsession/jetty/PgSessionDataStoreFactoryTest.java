@@ -7,9 +7,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.pgsession.PgDataSources;
 import io.pgsession.PgSessionConfig;
 import io.pgsession.PgSessionException;
 import io.pgsession.testing.PostgresExtension;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -160,5 +162,55 @@ class PgSessionDataStoreFactoryTest {
     assertThat(caches.getEvictionPolicy()).isEqualTo(SessionCache.EVICT_ON_SESSION_EXIT);
     assertThat(caches.isFlushOnResponseCommit()).isTrue();
     assertThat(factory.config().allowedPackages()).containsExactly("com.example.web");
+  }
+
+  @Test
+  void createTableInJettyXmlTakesTheWordsOfTheOtherConfigurationsAndRejectsTheRest()
+      throws Exception {
+    assertThat(configuredByXml("createTable", "no").config().createTable()).isFalse();
+    assertThat(configuredByXml("createTable", "yes").config().createTable()).isTrue();
+    assertThatThrownBy(() -> configuredByXml("createTable", "ture"))
+        .hasStackTraceContaining("setting createTable = 'ture' must be true or false");
+  }
+
+  @Test
+  void readCacheBytesInJettyXmlMayExceedTwoGibibytes() throws Exception {
+    assertThat(configuredByXml("readCacheBytes", "3221225472").config().readCacheBytes())
+        .isEqualTo(3L << 30);
+  }
+
+  @Test
+  void aPasswordGivenAloneKeepsTheUserOfTheEnvironmentsDsn() {
+    PgSessionDataStoreFactory factory = new PgSessionDataStoreFactory();
+    factory.setPassword("rotated");
+
+    PgDataSources.Settings s =
+        factory.connectionSettings(Map.of("DSN", "postgres://app:secret@db/shop"));
+
+    assertThat(s.user()).isEqualTo("app");
+    assertThat(s.password()).isEqualTo("rotated");
+  }
+
+  /** A factory made by jetty.xml that sets one property to {@code value}. */
+  private static PgSessionDataStoreFactory configuredByXml(String property, String value)
+      throws Exception {
+    String xml =
+        """
+        <?xml version="1.0"?>
+        <!DOCTYPE Configure PUBLIC "-//Jetty//Configure//EN" "https://jetty.org/configure_10_0.dtd">
+        <Configure class="io.pgsession.jetty.PgSessionDataStoreFactory">
+          <Set name="%s">%s</Set>
+        </Configure>
+        """
+            .formatted(property, value);
+    Path file = Files.createTempFile("pgsession-factory", ".xml");
+    try (ResourceFactory.Closeable resources = ResourceFactory.closeable()) {
+      Files.writeString(file, xml);
+      PgSessionDataStoreFactory factory = new PgSessionDataStoreFactory();
+      new XmlConfiguration(resources.newResource(file)).configure(factory);
+      return factory;
+    } finally {
+      Files.delete(file);
+    }
   }
 }
