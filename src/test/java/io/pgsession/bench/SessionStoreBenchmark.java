@@ -151,9 +151,8 @@ public final class SessionStoreBenchmark {
         for (int threads : settings.threads()) {
           Map<StoreDriver<?>, List<CellResult>> rounds = new HashMap<>();
           for (int round = 0; round < settings.rounds(); round++) {
-            // Each round starts with another store, so that none always runs first or last.
             for (int i = 0; i < stores.size(); i++) {
-              StoreDriver<?> store = stores.get((i + round) % stores.size());
+              StoreDriver<?> store = stores.get(turn(round, i, stores.size()));
               CellRunner.Outcome outcome =
                   runner.run(store, workload, shape, threads, sessions.get(store));
               sessions.put(store, outcome.sessions());
@@ -171,6 +170,16 @@ public final class SessionStoreBenchmark {
       }
     }
     return results;
+  }
+
+  /**
+   * Which of {@code stores} stores runs {@code i}th in {@code round}: each round starts with
+   * another store, so that none always runs first or last, and every other round goes through the
+   * list backwards, so that no store always runs right after the same one (and meets the same
+   * leftovers of its writes, such as a vacuum it set off).
+   */
+  static int turn(int round, int i, int stores) {
+    return Math.floorMod(round + (round % 2 == 0 ? i : -i), stores);
   }
 
   /**

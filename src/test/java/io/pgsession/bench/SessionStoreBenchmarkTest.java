@@ -6,7 +6,12 @@ import static org.assertj.core.api.Assertions.within;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -195,5 +200,27 @@ class SessionStoreBenchmarkTest {
             null,
             List.of())
         .withRoundRates(all);
+  }
+
+  @Test
+  void storesTakeTurnsSoThatNoneAlwaysRunsFirstOrRightAfterTheSameStore() {
+    int stores = 5;
+    int rounds = 5;
+    Set<Integer> firsts = new HashSet<>();
+    Map<Integer, Set<Integer>> successors = new HashMap<>();
+    for (int round = 0; round < rounds; round++) {
+      List<Integer> order = new ArrayList<>();
+      for (int i = 0; i < stores; i++) {
+        order.add(SessionStoreBenchmark.turn(round, i, stores));
+      }
+      assertThat(order).as("round %d", round).containsExactlyInAnyOrder(0, 1, 2, 3, 4);
+      firsts.add(order.get(0));
+      for (int i = 1; i < stores; i++) {
+        successors.computeIfAbsent(order.get(i - 1), k -> new HashSet<>()).add(order.get(i));
+      }
+    }
+
+    assertThat(firsts).hasSize(rounds);
+    assertThat(successors.values()).allSatisfy(next -> assertThat(next).hasSizeGreaterThan(1));
   }
 }

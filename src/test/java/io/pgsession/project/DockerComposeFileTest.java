@@ -74,7 +74,7 @@ class DockerComposeFileTest {
     assertThat(texts(demo.path("command"))).containsSubsequence("test-compile", "exec:java");
     assertThat(demo.path("environment").path("DSN").asText()).contains("@postgres:5432/");
     assertThat(demo.path("environment").path("HOST").asText()).isEqualTo("0.0.0.0");
-    assertThat(texts(demo.path("ports"))).anySatisfy(p -> assertThat(p).endsWith("8080:8080"));
+    assertThat(texts(demo.path("ports"))).containsExactly("127.0.0.1:8080:8080");
     assertThat(texts(demo.path("volumes"))).anySatisfy(v -> assertThat(v).startsWith(".:"));
     assertThat(demo.path("depends_on").path("postgres").path("condition").asText())
         .isEqualTo("service_healthy");
@@ -105,5 +105,16 @@ class DockerComposeFileTest {
     List<String> texts = new ArrayList<>();
     array.forEach(n -> texts.add(n.asText()));
     return texts;
+  }
+
+  @Test
+  void everyPublishedPortIsOnTheHostsLoopbackOnly() {
+    compose
+        .path("services")
+        .forEach(
+            service ->
+                assertThat(texts(service.path("ports")))
+                    .isNotEmpty()
+                    .allSatisfy(p -> assertThat(p).startsWith("127.0.0.1:")));
   }
 }
