@@ -107,6 +107,17 @@ public final class PgSessionDataStoreFactory extends AbstractSessionDataStoreFac
     this.maxPoolSize = maxPoolSize;
   }
 
+  /** The pool size as jetty.xml writes it; text that is not a whole number fails, naming it. */
+  public void setMaxPoolSize(String maxPoolSize) {
+    int size;
+    try {
+      size = Integer.parseInt(maxPoolSize.strip());
+    } catch (NumberFormatException e) {
+      throw invalid("maxPoolSize", maxPoolSize, "must be a whole number of connections");
+    }
+    setMaxPoolSize(size);
+  }
+
   /**
    * How long a request waits for a connection before it fails: seconds, or ISO-8601 ({@code
    * PT2.5S}).
@@ -145,8 +156,9 @@ public final class PgSessionDataStoreFactory extends AbstractSessionDataStoreFac
 
   /**
    * {@code true}, {@code yes}, {@code on} or {@code 1}, or their opposites; anything else fails.
-   * jetty.xml and the module's properties come here, so that a misspelt value stops the start
-   * instead of reading as {@code false}.
+   * jetty.xml and the module's properties come to this and the other setters taking text, so that a
+   * misspelt value stops the start with a message naming the setting, instead of reading as {@code
+   * false} or failing as a bare number format error.
    */
   public void setCreateTable(String createTable) {
     set("createTable", createTable);
@@ -159,6 +171,10 @@ public final class PgSessionDataStoreFactory extends AbstractSessionDataStoreFac
 
   public void setTouchFraction(double touchFraction) {
     set("touchFraction", String.valueOf(touchFraction));
+  }
+
+  public void setTouchFraction(String touchFraction) {
+    set("touchFraction", touchFraction);
   }
 
   /** Seconds or ISO-8601 ({@code PT15M}); {@code 0} turns the reaper off. */
@@ -175,6 +191,10 @@ public final class PgSessionDataStoreFactory extends AbstractSessionDataStoreFac
     set("reaperBatchSize", String.valueOf(size));
   }
 
+  public void setReaperBatchSize(String size) {
+    set("reaperBatchSize", size);
+  }
+
   /** {@code NEW_SESSION} or {@code FAIL}. */
   public void setOnUndecodable(String policy) {
     set("onUndecodable", policy);
@@ -184,8 +204,16 @@ public final class PgSessionDataStoreFactory extends AbstractSessionDataStoreFac
     set("maxSessionBytes", String.valueOf(bytes));
   }
 
+  public void setMaxSessionBytes(String bytes) {
+    set("maxSessionBytes", bytes);
+  }
+
   public void setReadCacheBytes(long bytes) {
     set("readCacheBytes", String.valueOf(bytes));
+  }
+
+  public void setReadCacheBytes(String bytes) {
+    set("readCacheBytes", bytes);
   }
 
   public void setExpireZone(String zone) {

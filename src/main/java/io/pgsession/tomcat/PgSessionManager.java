@@ -101,6 +101,11 @@ public final class PgSessionManager extends ManagerBase {
 
   /** The size of the pool pgsession opens for a {@code jdbcUrl}; 10 by default. */
   public void setMaxPoolSize(int maxPoolSize) {
+    options.maxPoolSize(String.valueOf(maxPoolSize));
+  }
+
+  /** The pool size as context.xml gives it; a value that is not a whole number stops the start. */
+  public void setMaxPoolSize(String maxPoolSize) {
     options.maxPoolSize(maxPoolSize);
   }
 

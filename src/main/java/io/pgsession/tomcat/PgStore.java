@@ -69,6 +69,11 @@ public final class PgStore extends StoreBase {
   }
 
   public void setMaxPoolSize(int maxPoolSize) {
+    options.maxPoolSize(String.valueOf(maxPoolSize));
+  }
+
+  /** The pool size as context.xml gives it; a value that is not a whole number stops the start. */
+  public void setMaxPoolSize(String maxPoolSize) {
     options.maxPoolSize(maxPoolSize);
   }
 

@@ -28,8 +28,10 @@ final class StoreOptions {
   private @Nullable String user;
   private @Nullable String password;
   private @Nullable String dataSourceName;
-  private int maxPoolSize = PgDataSources.DEFAULT_POOL_SIZE;
-  private Duration connectionTimeout = PgDataSources.DEFAULT_CONNECTION_TIMEOUT;
+  // As written in context.xml; checked when the configuration is built, because Tomcat only logs
+  // what a setter throws and goes on with the default.
+  private @Nullable String maxPoolSize;
+  private @Nullable String connectionTimeout;
   private @Nullable DataSource dataSource;
   private @Nullable PgSessionConfig config;
   private final Map<String, String> settings = new LinkedHashMap<>();
@@ -50,23 +52,54 @@ final class StoreOptions {
     this.dataSourceName = value;
   }
 
-  void maxPoolSize(int value) {
+  void maxPoolSize(@Nullable String value) {
     this.maxPoolSize = value;
   }
 
-  void connectionTimeout(String value) {
-    String v = value.strip();
+  void connectionTimeout(@Nullable String value) {
+    this.connectionTimeout = value;
+  }
+
+  private int poolSize() {
+    if (maxPoolSize == null) {
+      return PgDataSources.DEFAULT_POOL_SIZE;
+    }
+    int size;
     try {
-      this.connectionTimeout =
+      size = Integer.parseInt(maxPoolSize.strip());
+    } catch (NumberFormatException e) {
+      throw invalid("maxPoolSize", maxPoolSize, "must be a whole number of connections");
+    }
+    if (size < 1) {
+      throw invalid("maxPoolSize", maxPoolSize, "must be at least 1");
+    }
+    return size;
+  }
+
+  private Duration timeout() {
+    if (connectionTimeout == null) {
+      return PgDataSources.DEFAULT_CONNECTION_TIMEOUT;
+    }
+    String v = connectionTimeout.strip();
+    Duration timeout;
+    try {
+      timeout =
           v.startsWith("P") || v.startsWith("p")
               ? Duration.parse(v)
               : Duration.ofMillis(Math.round(Double.parseDouble(v) * 1000));
     } catch (RuntimeException e) {
-      throw new PgSessionException(
-          "configure",
-          null,
-          "setting connectionTimeout = '" + value + "' must be seconds or an ISO-8601 duration");
+      throw invalid(
+          "connectionTimeout", connectionTimeout, "must be seconds or an ISO-8601 duration");
     }
+    if (timeout.toMillis() < 250) {
+      throw invalid("connectionTimeout", connectionTimeout, "must be at least 250 ms");
+    }
+    return timeout;
+  }
+
+  private static PgSessionException invalid(String setting, String value, String rule) {
+    return new PgSessionException(
+        "configure", null, "setting " + setting + " = '" + value + "' " + rule);
   }
 
   void dataSource(@Nullable DataSource value) {
@@ -92,6 +125,10 @@ final class StoreOptions {
 
   /** The core configuration: the one given in code, with the text settings applied on top. */
   PgSessionConfig buildConfig() {
+    // The connection settings are checked here too, so that a bad one stops the start even where
+    // a data source is given and they are not used.
+    poolSize();
+    timeout();
     PgSessionConfig.Builder builder =
         config == null ? PgSessionConfig.builder() : config.toBuilder();
     return builder.setAll(settings).build();
@@ -144,7 +181,7 @@ final class StoreOptions {
       }
       parsed = parsed.overriddenBy(user, password);
     }
-    return parsed.withPool(maxPoolSize, connectionTimeout);
+    return parsed.withPool(poolSize(), timeout());
   }
 
   /**

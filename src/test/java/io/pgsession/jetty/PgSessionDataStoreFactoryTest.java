@@ -23,6 +23,8 @@ import org.eclipse.jetty.util.resource.ResourceFactory;
 import org.eclipse.jetty.xml.XmlConfiguration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class PgSessionDataStoreFactoryTest {
   @RegisterExtension static PostgresExtension pg = new PostgresExtension();
@@ -171,6 +173,28 @@ class PgSessionDataStoreFactoryTest {
     assertThat(configuredByXml("createTable", "yes").config().createTable()).isTrue();
     assertThatThrownBy(() -> configuredByXml("createTable", "ture"))
         .hasStackTraceContaining("setting createTable = 'ture' must be true or false");
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "maxPoolSize, ten, must be a whole number",
+    "touchFraction, lots, must be a number",
+    "readCacheBytes, 32MB, must be a whole number",
+    "maxSessionBytes, 1e6, must be a whole number",
+    "reaperBatchSize, 99999999999, must be at most 2147483647"
+  })
+  void numbersInJettyXmlThatAreNotNumbersFailNamingTheSetting(
+      String setting, String value, String rule) {
+    assertThatThrownBy(() -> configuredByXml(setting, value))
+        .hasStackTraceContaining("setting " + setting + " = '" + value + "' " + rule);
+  }
+
+  @Test
+  void numbersInJettyXmlAreApplied() throws Exception {
+    assertThat(configuredByXml("touchFraction", "0.25").config().touchFraction()).isEqualTo(0.25);
+    assertThat(configuredByXml("reaperBatchSize", "250").config().reaperBatchSize()).isEqualTo(250);
+    assertThat(configuredByXml("maxSessionBytes", "4096").config().maxSessionBytes())
+        .isEqualTo(4096);
   }
 
   @Test

@@ -15,6 +15,8 @@ import org.apache.catalina.startup.Tomcat;
 import org.apache.tomcat.util.scan.StandardJarScanner;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The manager as a user configures it: a web application whose META-INF/context.xml names it with
@@ -117,5 +119,32 @@ class ContextXmlTest {
     assertThatThrownBy(options::buildConfig)
         .hasMessageContaining("touchFraction")
         .hasMessageContaining("lots");
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "maxPoolSize=\"2\", maxPoolSize=\"ten\"",
+    "maxPoolSize=\"2\", maxPoolSize=\"0\"",
+    "connectionTimeout=\"3\", connectionTimeout=\"soon\""
+  })
+  void badConnectionAttributeStopsTheContextFromStarting(String good, String bad) throws Exception {
+    String attributes = databaseAttributes().replace(good, bad);
+
+    try (Webapp app = new Webapp(attributes)) {
+      assertThat(app.context.getState()).isNotEqualTo(LifecycleState.STARTED);
+    }
+  }
+
+  @Test
+  void badConnectionSettingsAreNamedWithTheirValue() {
+    StoreOptions options = new StoreOptions();
+    options.maxPoolSize("ten");
+    assertThatThrownBy(options::buildConfig)
+        .hasMessageContaining("setting maxPoolSize = 'ten' must be a whole number");
+
+    StoreOptions later = new StoreOptions();
+    later.connectionTimeout("soon");
+    assertThatThrownBy(later::buildConfig)
+        .hasMessageContaining("setting connectionTimeout = 'soon'");
   }
 }
