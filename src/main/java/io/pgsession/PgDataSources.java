@@ -94,6 +94,46 @@ public final class PgDataSources {
   /** Default time a request waits for a connection before it fails. */
   public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(5);
 
+  /** {@code maxPoolSize} as jetty.xml or context.xml gives it; a bad value fails, naming it. */
+  public static int poolSize(String text) {
+    int size;
+    try {
+      size = Integer.parseInt(text.strip());
+    } catch (NumberFormatException e) {
+      throw invalid("maxPoolSize", text, "must be a whole number of connections");
+    }
+    if (size < 1) {
+      throw invalid("maxPoolSize", text, "must be at least 1");
+    }
+    return size;
+  }
+
+  /**
+   * {@code connectionTimeout} as text: seconds ({@code 2.5}) or ISO-8601 ({@code PT2.5S}), at least
+   * 250 ms; a bad value fails, naming it.
+   */
+  public static Duration connectionTimeout(String text) {
+    String v = text.strip();
+    Duration timeout;
+    try {
+      timeout =
+          v.startsWith("P") || v.startsWith("p")
+              ? Duration.parse(v)
+              : Duration.ofMillis(Math.round(Double.parseDouble(v) * 1000));
+    } catch (RuntimeException e) {
+      throw invalid("connectionTimeout", text, "must be seconds or an ISO-8601 duration like PT5S");
+    }
+    if (timeout.toMillis() < 250) {
+      throw invalid("connectionTimeout", text, "must be at least 250 ms");
+    }
+    return timeout;
+  }
+
+  private static PgSessionException invalid(String setting, String value, String rule) {
+    return new PgSessionException(
+        "configure", null, "setting " + setting + " = '" + value + "' " + rule);
+  }
+
   /**
    * Settings from a JDBC URL ({@code jdbc:postgresql://...}) or a DSN ({@code postgres://} or
    * {@code postgresql://}). A user or password given here wins over one in the DSN.

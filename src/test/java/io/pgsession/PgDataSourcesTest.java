@@ -202,4 +202,20 @@ class PgDataSourcesTest {
       assertThat(t.toString()).doesNotContain(SECRET);
     }
   }
+
+  @Test
+  void connectionTimeoutAndPoolSizeAreReadFromTheirText() {
+    assertThat(PgDataSources.connectionTimeout(" 2.5 ")).isEqualTo(Duration.ofMillis(2500));
+    assertThat(PgDataSources.connectionTimeout("PT0.25S")).isEqualTo(Duration.ofMillis(250));
+    assertThat(PgDataSources.poolSize(" 4 ")).isEqualTo(4);
+
+    assertThatThrownBy(() -> PgDataSources.connectionTimeout("0.1"))
+        .hasMessageContaining("setting connectionTimeout = '0.1' must be at least 250 ms");
+    assertThatThrownBy(() -> PgDataSources.connectionTimeout("soon"))
+        .hasMessageContaining("setting connectionTimeout = 'soon' must be seconds or an ISO-8601");
+    assertThatThrownBy(() -> PgDataSources.poolSize("0"))
+        .hasMessageContaining("setting maxPoolSize = '0' must be at least 1");
+    assertThatThrownBy(() -> PgDataSources.poolSize("ten"))
+        .hasMessageContaining("setting maxPoolSize = 'ten' must be a whole number");
+  }
 }

@@ -109,30 +109,15 @@ public final class PgSessionDataStoreFactory extends AbstractSessionDataStoreFac
 
   /** The pool size as jetty.xml writes it; text that is not a whole number fails, naming it. */
   public void setMaxPoolSize(String maxPoolSize) {
-    int size;
-    try {
-      size = Integer.parseInt(maxPoolSize.strip());
-    } catch (NumberFormatException e) {
-      throw invalid("maxPoolSize", maxPoolSize, "must be a whole number of connections");
-    }
-    setMaxPoolSize(size);
+    setMaxPoolSize(PgDataSources.poolSize(maxPoolSize));
   }
 
   /**
    * How long a request waits for a connection before it fails: seconds, or ISO-8601 ({@code
-   * PT2.5S}).
+   * PT2.5S}); at least 250 ms.
    */
   public void setConnectionTimeout(String timeout) {
-    String v = timeout.strip();
-    try {
-      this.connectionTimeout =
-          v.startsWith("P") || v.startsWith("p")
-              ? Duration.parse(v)
-              : Duration.ofMillis(Math.round(Double.parseDouble(v) * 1000));
-    } catch (RuntimeException e) {
-      throw invalid(
-          "connectionTimeout", timeout, "must be seconds or an ISO-8601 duration like PT5S");
-    }
+    this.connectionTimeout = PgDataSources.connectionTimeout(timeout);
   }
 
   // ---------------------------------------------------------------- pgsession settings

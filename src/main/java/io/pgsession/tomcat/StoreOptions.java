@@ -61,45 +61,15 @@ final class StoreOptions {
   }
 
   private int poolSize() {
-    if (maxPoolSize == null) {
-      return PgDataSources.DEFAULT_POOL_SIZE;
-    }
-    int size;
-    try {
-      size = Integer.parseInt(maxPoolSize.strip());
-    } catch (NumberFormatException e) {
-      throw invalid("maxPoolSize", maxPoolSize, "must be a whole number of connections");
-    }
-    if (size < 1) {
-      throw invalid("maxPoolSize", maxPoolSize, "must be at least 1");
-    }
-    return size;
+    return maxPoolSize == null
+        ? PgDataSources.DEFAULT_POOL_SIZE
+        : PgDataSources.poolSize(maxPoolSize);
   }
 
   private Duration timeout() {
-    if (connectionTimeout == null) {
-      return PgDataSources.DEFAULT_CONNECTION_TIMEOUT;
-    }
-    String v = connectionTimeout.strip();
-    Duration timeout;
-    try {
-      timeout =
-          v.startsWith("P") || v.startsWith("p")
-              ? Duration.parse(v)
-              : Duration.ofMillis(Math.round(Double.parseDouble(v) * 1000));
-    } catch (RuntimeException e) {
-      throw invalid(
-          "connectionTimeout", connectionTimeout, "must be seconds or an ISO-8601 duration");
-    }
-    if (timeout.toMillis() < 250) {
-      throw invalid("connectionTimeout", connectionTimeout, "must be at least 250 ms");
-    }
-    return timeout;
-  }
-
-  private static PgSessionException invalid(String setting, String value, String rule) {
-    return new PgSessionException(
-        "configure", null, "setting " + setting + " = '" + value + "' " + rule);
+    return connectionTimeout == null
+        ? PgDataSources.DEFAULT_CONNECTION_TIMEOUT
+        : PgDataSources.connectionTimeout(connectionTimeout);
   }
 
   void dataSource(@Nullable DataSource value) {
