@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -23,7 +24,12 @@ import org.jspecify.annotations.Nullable;
  */
 public final class PgDataSources {
   private static final Pattern PASSWORD_PARAM = Pattern.compile("(?i)(password=)[^&;]*");
-  private static final Pattern USERINFO = Pattern.compile("(://[^/:@]*:)[^@/]*@");
+  // Up to the last '@': a password may hold '@', '/' or '?' when a DSN was written without
+  // percent-encoding it; masking too much of a URL in a message is harmless.
+  private static final Pattern USERINFO = Pattern.compile("(://[^/:@?#]*:)\\S*@");
+
+  /** The longest wait for a connection pgsession accepts; the driver counts it in whole seconds. */
+  private static final Duration MAX_CONNECTION_TIMEOUT = Duration.ofDays(1);
 
   private PgDataSources() {}
 
@@ -46,11 +52,14 @@ public final class PgDataSources {
         throw new PgSessionException(
             "configure", null, "setting maxPoolSize = '" + maxPoolSize + "' must be at least 1");
       }
-      if (connectionTimeout.toMillis() < 250) {
+      if (connectionTimeout.toMillis() < 250
+          || connectionTimeout.compareTo(MAX_CONNECTION_TIMEOUT) > 0) {
         throw new PgSessionException(
             "configure",
             null,
-            "setting connectionTimeout = '" + connectionTimeout + "' must be at least 250 ms");
+            "setting connectionTimeout = '"
+                + connectionTimeout
+                + "' must be from 250 ms to one day");
       }
     }
 
@@ -116,15 +125,20 @@ public final class PgDataSources {
     String v = text.strip();
     Duration timeout;
     try {
-      timeout =
-          v.startsWith("P") || v.startsWith("p")
-              ? Duration.parse(v)
-              : Duration.ofMillis(Math.round(Double.parseDouble(v) * 1000));
-    } catch (RuntimeException e) {
+      if (v.startsWith("P") || v.startsWith("p")) {
+        timeout = Duration.parse(v);
+      } else {
+        double seconds = Double.parseDouble(v);
+        if (!(seconds >= 0 && seconds <= MAX_CONNECTION_TIMEOUT.toSeconds())) {
+          throw invalid("connectionTimeout", text, "must be from 250 ms to one day");
+        }
+        timeout = Duration.ofMillis(Math.round(seconds * 1000));
+      }
+    } catch (ArithmeticException | DateTimeParseException | NumberFormatException e) {
       throw invalid("connectionTimeout", text, "must be seconds or an ISO-8601 duration like PT5S");
     }
-    if (timeout.toMillis() < 250) {
-      throw invalid("connectionTimeout", text, "must be at least 250 ms");
+    if (timeout.toMillis() < 250 || timeout.compareTo(MAX_CONNECTION_TIMEOUT) > 0) {
+      throw invalid("connectionTimeout", text, "must be from 250 ms to one day");
     }
     return timeout;
   }
@@ -144,6 +158,14 @@ public final class PgDataSources {
     if (text.startsWith("postgres://") || text.startsWith("postgresql://")) {
       settings = fromDsn(text);
     } else {
+      // The driver lets a URL's own user and password win over those it is given beside it; a
+      // user or password given here must win, so the URL's is taken out.
+      if (blankToNull(user) != null) {
+        text = withoutParameter(text, "user");
+      }
+      if (password != null && !password.isEmpty()) {
+        text = withoutParameter(text, "password");
+      }
       settings = new Settings(text, null, null, DEFAULT_POOL_SIZE, DEFAULT_CONNECTION_TIMEOUT);
     }
     return settings.overriddenBy(user, password);
@@ -224,8 +246,25 @@ public final class PgDataSources {
     return USERINFO.matcher(masked).replaceAll("$1****@");
   }
 
+  /** {@code url} without its query parameter {@code name} (any case), wherever it stands. */
+  private static String withoutParameter(String url, String name) {
+    int q = url.indexOf('?');
+    if (q < 0) {
+      return url;
+    }
+    StringBuilder kept = new StringBuilder();
+    for (String pair : url.substring(q + 1).split("&")) {
+      String key = pair.contains("=") ? pair.substring(0, pair.indexOf('=')) : pair;
+      if (!key.equalsIgnoreCase(name) && !pair.isEmpty()) {
+        kept.append(kept.length() == 0 ? "" : "&").append(pair);
+      }
+    }
+    return url.substring(0, q) + (kept.length() == 0 ? "" : "?" + kept);
+  }
+
   private static Settings fromDsn(String dsn) {
     String rest = dsn.substring(dsn.indexOf("://") + 3);
+    refuseRawReservedInUserInfo(rest);
     String query = "";
     int q = rest.indexOf('?');
     if (q >= 0) {
@@ -265,6 +304,10 @@ public final class PgDataSources {
         case "password" -> password = decode(value);
         case "connect_timeout" -> params.put("connectTimeout", value);
         case "application_name" -> params.put("ApplicationName", value);
+        // libpq's names for what the driver calls otherwise; passed on as written, the driver
+        // would ignore them, and a required channel binding would be dropped without a word.
+        case "channel_binding" -> params.put("channelBinding", value);
+        case "target_session_attrs" -> params.put("targetServerType", targetServerType(value));
         default -> params.put(key, value);
       }
     }
@@ -278,7 +321,64 @@ public final class PgDataSources {
   }
 
   private static String decode(String text) {
-    return URLDecoder.decode(text.replace("+", "%2B"), StandardCharsets.UTF_8);
+    try {
+      return URLDecoder.decode(text.replace("+", "%2B"), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      // The decoder's message quotes the characters after the '%', which may be a password's.
+      throw new PgSessionException(
+          "configure",
+          null,
+          "setting jdbcUrl: a DSN's user, password or database holds a '%' that is not followed"
+              + " by two hex digits; write '%' as %25");
+    }
+  }
+
+  /**
+   * Refuses a DSN whose user or password holds '/', '?' or '#' as it is: the parser would cut the
+   * DSN there and take part of the password for the host, which then shows in logs. A host and port
+   * have only digits after a ':' (an IPv6 address stands in brackets), so a ':' followed by
+   * anything else before the first '/' or '?', with an '@' further on, is such a password.
+   */
+  private static void refuseRawReservedInUserInfo(String afterScheme) {
+    int end = afterScheme.length();
+    for (char c : new char[] {'/', '?', '#'}) {
+      int i = afterScheme.indexOf(c);
+      if (i >= 0) {
+        end = Math.min(end, i);
+      }
+    }
+    String authority = afterScheme.substring(0, end);
+    if (authority.contains("@") || afterScheme.indexOf('@', end) < 0) {
+      return;
+    }
+    for (String host : authority.replaceAll("\\[[^]]*]", "").split(",")) {
+      int colon = host.indexOf(':');
+      if (colon >= 0 && !host.substring(colon + 1).matches("\\d*")) {
+        throw new PgSessionException(
+            "configure",
+            null,
+            "setting jdbcUrl: a DSN's user or password holds '/', '?' or '#' as it is; write them"
+                + " percent-encoded (%2F, %3F, %23), and '@' as %40, '%' as %25");
+      }
+    }
+  }
+
+  /** libpq's {@code target_session_attrs} as the driver's {@code targetServerType}. */
+  private static String targetServerType(String attrs) {
+    return switch (attrs) {
+      case "any" -> "any";
+      case "read-write", "primary" -> "primary";
+      case "read-only", "standby" -> "secondary";
+      case "prefer-standby" -> "preferSecondary";
+      default ->
+          throw new PgSessionException(
+              "configure",
+              null,
+              "setting jdbcUrl: target_session_attrs = '"
+                  + attrs
+                  + "' is not one of any, read-write, read-only, primary, standby,"
+                  + " prefer-standby");
+    };
   }
 
   private static String orDefault(@Nullable String value, String fallback) {

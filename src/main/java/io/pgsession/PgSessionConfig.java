@@ -29,6 +29,13 @@ public final class PgSessionConfig {
   }
 
   private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]{0,62}");
+
+  /**
+   * The longest reaper interval or grace: longer ones overflow the scheduler or the timestamps the
+   * reaper compares, and nobody means them.
+   */
+  static final Duration LONGEST_REAPER_DURATION = Duration.ofDays(3650);
+
   private static final Pattern PACKAGE =
       Pattern.compile("[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*");
   private static final Pattern ZONE = Pattern.compile("[A-Za-z0-9_/+\\-:]{1,64}");
@@ -283,6 +290,11 @@ public final class PgSessionConfig {
 
     public Builder reaperInterval(Duration interval) {
       require(!interval.isNegative(), "reaperInterval", interval, "may not be negative");
+      require(
+          interval.compareTo(LONGEST_REAPER_DURATION) <= 0,
+          "reaperInterval",
+          interval,
+          "may be at most 3650 days");
       this.reaperInterval = interval;
       return this;
     }
@@ -295,6 +307,11 @@ public final class PgSessionConfig {
 
     public Builder reaperGrace(Duration grace) {
       require(!grace.isNegative(), "reaperGrace", grace, "may not be negative");
+      require(
+          grace.compareTo(LONGEST_REAPER_DURATION) <= 0,
+          "reaperGrace",
+          grace,
+          "may be at most 3650 days");
       this.reaperGrace = grace;
       return this;
     }
@@ -414,25 +431,38 @@ public final class PgSessionConfig {
       try {
         n = Long.parseLong(v);
       } catch (NumberFormatException e) {
-        if (v.matches("[+-]?\\d+")) {
+        if (v.matches("-\\d+")) {
+          throw invalid(setting, v, "may not be negative");
+        }
+        if (v.matches("\\+?\\d+")) {
           throw invalid(setting, v, "must be at most " + max);
         }
         throw invalid(setting, v, "must be a whole number");
       }
-      if (n > max || n < -max - 1) {
+      if (n > max) {
         throw invalid(setting, v, "must be at most " + max);
+      }
+      if (n < -max - 1) {
+        throw invalid(setting, v, "may not be negative");
       }
       return n;
     }
 
     private static Duration duration(String setting, String v) {
+      Duration d;
       try {
-        return v.startsWith("P") || v.startsWith("p")
-            ? Duration.parse(v)
-            : Duration.ofSeconds(Long.parseLong(v));
+        d =
+            v.startsWith("P") || v.startsWith("p")
+                ? Duration.parse(v)
+                : Duration.ofSeconds(Long.parseLong(v));
       } catch (RuntimeException e) {
         throw invalid(setting, v, "must be a number of seconds or an ISO-8601 duration like PT15M");
       }
+      // Checked here as well as by the setting, so that the message quotes the text as written.
+      if (d.compareTo(LONGEST_REAPER_DURATION) > 0) {
+        throw invalid(setting, v, "may be at most 3650 days");
+      }
+      return d;
     }
 
     private static UndecodablePolicy policy(String v) {

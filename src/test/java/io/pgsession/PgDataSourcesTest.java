@@ -210,12 +210,42 @@ class PgDataSourcesTest {
     assertThat(PgDataSources.poolSize(" 4 ")).isEqualTo(4);
 
     assertThatThrownBy(() -> PgDataSources.connectionTimeout("0.1"))
-        .hasMessageContaining("setting connectionTimeout = '0.1' must be at least 250 ms");
+        .hasMessageContaining("setting connectionTimeout = '0.1' must be from 250 ms to one day");
     assertThatThrownBy(() -> PgDataSources.connectionTimeout("soon"))
         .hasMessageContaining("setting connectionTimeout = 'soon' must be seconds or an ISO-8601");
+    assertThatThrownBy(() -> PgDataSources.connectionTimeout("PT25H"))
+        .hasMessageContaining("setting connectionTimeout = 'PT25H' must be from 250 ms to one day");
     assertThatThrownBy(() -> PgDataSources.poolSize("0"))
         .hasMessageContaining("setting maxPoolSize = '0' must be at least 1");
     assertThatThrownBy(() -> PgDataSources.poolSize("ten"))
         .hasMessageContaining("setting maxPoolSize = 'ten' must be a whole number");
+  }
+
+  @Test
+  void dsnsWhoseHostsAndQueriesLookUnusualAreStillRead() {
+    assertThat(PgDataSources.parse("postgres://app:pw@[::1]:5432/db", null, null).jdbcUrl())
+        .isEqualTo("jdbc:postgresql://[::1]:5432/db");
+    assertThat(
+            PgDataSources.parse("postgres://h1:5432,h2:5433/db?application_name=a@b", null, null)
+                .jdbcUrl())
+        .isEqualTo("jdbc:postgresql://h1:5432,h2:5433/db?ApplicationName=a@b");
+    assertThat(PgDataSources.parse("postgres://app:p%2Fw%3F@h/db", null, null).password())
+        .isEqualTo("p/w?");
+  }
+
+  @Test
+  void aTargetSessionAttrsTheDriverHasNoMatchForIsRefused() {
+    assertThatThrownBy(
+            () -> PgDataSources.parse("postgres://h/db?target_session_attrs=writable", null, null))
+        .hasMessageContaining("target_session_attrs = 'writable'");
+  }
+
+  @Test
+  void aPasswordGivenBesideAJdbcUrlReplacesTheUrlsOwn() {
+    PgDataSources.Settings s =
+        PgDataSources.parse("jdbc:postgresql://h/db?password=old&sslmode=require", null, "new");
+
+    assertThat(s.jdbcUrl()).isEqualTo("jdbc:postgresql://h/db?sslmode=require");
+    assertThat(s.password()).isEqualTo("new");
   }
 }

@@ -224,7 +224,7 @@ class PgSessionConfigTest {
   @ParameterizedTest
   @CsvSource({
     "maxSessionBytes, 2147483648, must be at most 2147483647",
-    "maxSessionBytes, -4294967296, must be at most 2147483647",
+    "maxSessionBytes, -4294967296, may not be negative",
     "reaperBatchSize, 99999999999, must be at most 2147483647",
     "readCacheBytes, 9223372036854775808, must be at most 9223372036854775807",
     "readCacheBytes, 32MB, must be a whole number"

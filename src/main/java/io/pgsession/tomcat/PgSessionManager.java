@@ -104,6 +104,17 @@ public final class PgSessionManager extends ManagerBase {
     options.maxPoolSize(String.valueOf(maxPoolSize));
   }
 
+  /**
+   * Called by Tomcat for a context.xml attribute that has no setter here: the start then fails
+   * naming it, rather than going on with a default. The value is neither kept nor logged.
+   *
+   * @return {@code true}, so that Tomcat does not log the attribute and its value
+   */
+  public boolean setProperty(String name, String value) {
+    options.unknown(name);
+    return true;
+  }
+
   /** The pool size as context.xml gives it; a value that is not a whole number stops the start. */
   public void setMaxPoolSize(String maxPoolSize) {
     options.maxPoolSize(maxPoolSize);

@@ -7,7 +7,9 @@ import io.pgsession.PgSessionException;
 import io.pgsession.PgSessionStore;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 import javax.naming.InitialContext;
 import javax.naming.NamingException;
@@ -35,6 +37,7 @@ final class StoreOptions {
   private @Nullable DataSource dataSource;
   private @Nullable PgSessionConfig config;
   private final Map<String, String> settings = new LinkedHashMap<>();
+  private final Set<String> unknown = new LinkedHashSet<>();
 
   void jdbcUrl(@Nullable String value) {
     this.jdbcUrl = value;
@@ -93,8 +96,25 @@ final class StoreOptions {
     return settings.get(name);
   }
 
+  /**
+   * Records an attribute that names no setting (Tomcat hands such attributes to {@code
+   * setProperty}), so that the start fails naming it. Its value is not kept: a misspelt password
+   * attribute must not reach a message.
+   */
+  void unknown(String name) {
+    unknown.add(name);
+  }
+
   /** The core configuration: the one given in code, with the text settings applied on top. */
   PgSessionConfig buildConfig() {
+    if (!unknown.isEmpty()) {
+      throw new PgSessionException(
+          "configure",
+          null,
+          "context.xml names attributes pgsession does not have: "
+              + String.join(", ", unknown)
+              + " (names are case-sensitive; see the configuration reference)");
+    }
     // The connection settings are checked here too, so that a bad one stops the start even where
     // a data source is given and they are not used.
     poolSize();
