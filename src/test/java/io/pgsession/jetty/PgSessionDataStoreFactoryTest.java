@@ -4,6 +4,7 @@ import static io.pgsession.jetty.JettyTestSupport.factory;
 import static io.pgsession.jetty.JettyTestSupport.strings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -13,6 +14,7 @@ import io.pgsession.PgSessionException;
 import io.pgsession.testing.PostgresExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class PgSessionDataStoreFactoryTest {
   @RegisterExtension static PostgresExtension pg = new PostgresExtension();
@@ -213,6 +216,56 @@ class PgSessionDataStoreFactoryTest {
 
     assertThat(s.user()).isEqualTo("app");
     assertThat(s.password()).isEqualTo("rotated");
+  }
+
+  /**
+   * A connectionTimeout of "Infinity" (or 68 years and more) would reach the driver as a
+   * connectTimeout it cannot read as an int: every connection attempt would fail, and a request
+   * wait the whole timeout. README: "a bad value stops the start with a message naming the setting
+   * and the value".
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"Infinity", "1e10", "PT600000H"})
+  void aHugeConnectionTimeoutIsRefusedNamingItOrConnects(String timeout) throws Exception {
+    PgDataSources.Settings db = pg.server().settings(pg.jdbcUrl());
+    PgSessionDataStoreFactory factory;
+    PgDataSources.Settings settings;
+    try {
+      factory = configuredByXml("connectionTimeout", timeout);
+      factory.setJdbcUrl(db.jdbcUrl());
+      factory.setUser(db.user());
+      factory.setPassword(db.password());
+      settings = factory.connectionSettings(Map.of());
+    } catch (Exception refused) {
+      assertThat(refused).hasStackTraceContaining("connectionTimeout = '" + timeout + "'");
+      return;
+    }
+
+    try (HikariDataSource pool = PgDataSources.create(settings, "huge-timeout")) {
+      assertTimeoutPreemptively(
+          Duration.ofSeconds(15),
+          () -> {
+            try (Connection c = pool.getConnection()) {
+              assertThat(c.isValid(2)).isTrue();
+            }
+          });
+    }
+  }
+
+  /**
+   * connectionTimeout="NaN" (or "0.1") in jetty.xml is refused quoting the text as written, not a
+   * duration made of it ('PT0S', 'PT0.1S').
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"NaN", "0.1"})
+  void aTooShortConnectionTimeoutIsNamedWithTheValueWritten(String timeout) {
+    assertThatThrownBy(
+            () -> {
+              PgSessionDataStoreFactory factory = configuredByXml("connectionTimeout", timeout);
+              factory.setJdbcUrl("jdbc:postgresql://127.0.0.1:1/db");
+              factory.connectionSettings(Map.of());
+            })
+        .hasStackTraceContaining("connectionTimeout = '" + timeout + "'");
   }
 
   /** A factory made by jetty.xml that sets one property to {@code value}. */

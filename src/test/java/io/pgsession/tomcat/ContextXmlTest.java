@@ -8,6 +8,11 @@ import io.pgsession.testing.PostgresExtension;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleState;
 import org.apache.catalina.connector.Connector;
@@ -17,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The manager as a user configures it: a web application whose META-INF/context.xml names it with
@@ -146,5 +152,71 @@ class ContextXmlTest {
     later.connectionTimeout("soon");
     assertThatThrownBy(later::buildConfig)
         .hasMessageContaining("setting connectionTimeout = 'soon'");
+  }
+
+  /**
+   * An attribute name pgsession does not have (a slip of case or spelling: maxPoolsize, passwd,
+   * reaperIntervall) would be dropped by Tomcat's digester with at most a warning, and the manager
+   * would start with the default. Like a misspelt value, it stops the start.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {"maxPoolsize=\"2\"", "reaperIntervall=\"PT1M\"", "allowedPackage=\"com.shop\""})
+  void aMisspeltAttributeStopsTheStart(String misspelt) throws Exception {
+    try (Webapp app = new Webapp(databaseAttributes() + " " + misspelt)) {
+      assertThat(app.context.getState()).isNotEqualTo(LifecycleState.STARTED);
+    }
+  }
+
+  /**
+   * README: "Passwords never appear in logs". A password attribute with a slip in its name (passwd,
+   * Password) would be logged by Tomcat with its value ("failed to set property [passwd] to
+   * [...]"); pgsession takes unknown attributes itself (setProperty) and keeps the value out.
+   */
+  @Test
+  void aPasswordUnderAMisspeltNameNeverReachesTheLog() throws Exception {
+    String secret = "typo-secret-4711";
+    List<String> logged = new ArrayList<>();
+    Handler capture =
+        new Handler() {
+          @Override
+          public void publish(LogRecord record) {
+            logged.add(String.valueOf(record.getMessage()));
+            if (record.getParameters() != null) {
+              for (Object p : record.getParameters()) {
+                logged.add(String.valueOf(p));
+              }
+            }
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    Logger root = Logger.getLogger("");
+    root.addHandler(capture);
+    try (Webapp app = new Webapp(databaseAttributes() + " passwd=\"" + secret + "\"")) {
+      assertThat(app.context.getManager()).isInstanceOf(PgSessionManager.class);
+    } finally {
+      root.removeHandler(capture);
+    }
+
+    assertThat(String.join("\n", logged)).doesNotContain(secret);
+  }
+
+  /**
+   * connectionTimeout="Infinity" would leave a pool that never connects (the driver cannot read the
+   * connectTimeout it is given), each request waiting for ever; it is refused.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"Infinity", "1e10"})
+  void anEndlessConnectionTimeoutIsRefusedNamingIt(String timeout) {
+    StoreOptions options = new StoreOptions();
+    options.connectionTimeout(timeout);
+
+    assertThatThrownBy(options::buildConfig)
+        .hasMessageContaining("setting connectionTimeout = '" + timeout + "'");
   }
 }
