@@ -31,6 +31,10 @@ public final class PgDataSources {
   /** The longest wait for a connection pgsession accepts; the driver counts it in whole seconds. */
   private static final Duration MAX_CONNECTION_TIMEOUT = Duration.ofDays(1);
 
+  private static final Duration MIN_CONNECTION_TIMEOUT = Duration.ofMillis(250);
+
+  private static final String TIMEOUT_RANGE = "must be from 250 ms to one day";
+
   private PgDataSources() {}
 
   /** Connection settings; {@code toString()} masks the password. */
@@ -43,23 +47,14 @@ public final class PgDataSources {
     public Settings {
       Objects.requireNonNull(jdbcUrl, "jdbcUrl");
       if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
-        throw new PgSessionException(
-            "configure",
-            null,
-            "setting jdbcUrl = '" + mask(jdbcUrl) + "' is not a jdbc:postgresql: URL");
+        throw PgSessionException.badSetting(
+            "jdbcUrl", mask(jdbcUrl), "is not a jdbc:postgresql: URL");
       }
       if (maxPoolSize < 1) {
-        throw new PgSessionException(
-            "configure", null, "setting maxPoolSize = '" + maxPoolSize + "' must be at least 1");
+        throw PgSessionException.badSetting("maxPoolSize", maxPoolSize, "must be at least 1");
       }
-      if (connectionTimeout.toMillis() < 250
-          || connectionTimeout.compareTo(MAX_CONNECTION_TIMEOUT) > 0) {
-        throw new PgSessionException(
-            "configure",
-            null,
-            "setting connectionTimeout = '"
-                + connectionTimeout
-                + "' must be from 250 ms to one day");
+      if (!isConnectionTimeout(connectionTimeout)) {
+        throw PgSessionException.badSetting("connectionTimeout", connectionTimeout, TIMEOUT_RANGE);
       }
     }
 
@@ -109,10 +104,11 @@ public final class PgDataSources {
     try {
       size = Integer.parseInt(text.strip());
     } catch (NumberFormatException e) {
-      throw invalid("maxPoolSize", text, "must be a whole number of connections");
+      throw PgSessionException.badSetting(
+          "maxPoolSize", text, "must be a whole number of connections");
     }
     if (size < 1) {
-      throw invalid("maxPoolSize", text, "must be at least 1");
+      throw PgSessionException.badSetting("maxPoolSize", text, "must be at least 1");
     }
     return size;
   }
@@ -125,27 +121,25 @@ public final class PgDataSources {
     String v = text.strip();
     Duration timeout;
     try {
-      if (v.startsWith("P") || v.startsWith("p")) {
-        timeout = Duration.parse(v);
-      } else {
-        double seconds = Double.parseDouble(v);
-        if (!(seconds >= 0 && seconds <= MAX_CONNECTION_TIMEOUT.toSeconds())) {
-          throw invalid("connectionTimeout", text, "must be from 250 ms to one day");
-        }
-        timeout = Duration.ofMillis(Math.round(seconds * 1000));
-      }
-    } catch (ArithmeticException | DateTimeParseException | NumberFormatException e) {
-      throw invalid("connectionTimeout", text, "must be seconds or an ISO-8601 duration like PT5S");
+      // NaN rounds to 0 and infinities to the extremes, which the range check below refuses.
+      timeout =
+          v.startsWith("P") || v.startsWith("p")
+              ? Duration.parse(v)
+              : Duration.ofMillis(Math.round(Double.parseDouble(v) * 1000));
+    } catch (DateTimeParseException | NumberFormatException e) {
+      throw PgSessionException.badSetting(
+          "connectionTimeout", text, "must be seconds or an ISO-8601 duration like PT5S");
     }
-    if (timeout.toMillis() < 250 || timeout.compareTo(MAX_CONNECTION_TIMEOUT) > 0) {
-      throw invalid("connectionTimeout", text, "must be from 250 ms to one day");
+    if (!isConnectionTimeout(timeout)) {
+      throw PgSessionException.badSetting("connectionTimeout", text, TIMEOUT_RANGE);
     }
     return timeout;
   }
 
-  private static PgSessionException invalid(String setting, String value, String rule) {
-    return new PgSessionException(
-        "configure", null, "setting " + setting + " = '" + value + "' " + rule);
+  private static boolean isConnectionTimeout(Duration timeout) {
+    // Compared, not converted: toMillis() overflows on the longest durations.
+    return timeout.compareTo(MIN_CONNECTION_TIMEOUT) >= 0
+        && timeout.compareTo(MAX_CONNECTION_TIMEOUT) <= 0;
   }
 
   /**

@@ -480,8 +480,7 @@ public final class PgSessionConfig {
     }
 
     private static PgSessionException invalid(String setting, Object value, String rule) {
-      return new PgSessionException(
-          "configure", null, "setting " + setting + " = '" + value + "' " + rule);
+      return PgSessionException.badSetting(setting, value, rule);
     }
   }
 }

@@ -27,6 +27,15 @@ public final class PgSessionException extends RuntimeException {
     this(operation, sessionId, message, null);
   }
 
+  /**
+   * A setting refused: "setting {@code name} = '{@code value}' {@code rule}", so that every
+   * configuration surface names the setting and the value as written the same way.
+   */
+  public static PgSessionException badSetting(String name, Object value, String rule) {
+    return new PgSessionException(
+        "configure", null, "setting " + name + " = '" + value + "' " + rule);
+  }
+
   /** What pgsession was doing: {@code load}, {@code save}, {@code reap}, {@code configure}... */
   public String operation() {
     return operation;

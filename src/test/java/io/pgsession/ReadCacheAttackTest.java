@@ -1,8 +1,10 @@
 package io.pgsession;
 
+import static io.pgsession.SameRecords.DEFAULT_CACHE;
 import static io.pgsession.SameRecords.assertSameRecord;
 import static io.pgsession.SameRecords.assertSameValue;
 import static io.pgsession.SameRecords.counted;
+import static io.pgsession.SameRecords.valueTypeStore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -42,7 +44,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ReadCacheAttackTest {
   @RegisterExtension static final PostgresExtension pg = new PostgresExtension();
 
-  private static final String APP = "io.pgsession.valuetypes";
   private static final AtomicInteger IDS = new AtomicInteger();
   private static PgSessionStore cached;
   private static PgSessionStore full;
@@ -50,14 +51,10 @@ class ReadCacheAttackTest {
 
   @BeforeAll
   static void createStores() {
-    cached = store(PgSessionConfig.builder().allowPackages(APP).build());
-    full = store(PgSessionConfig.builder().allowPackages(APP).readCacheBytes(0).build());
-    writer = store(PgSessionConfig.builder().allowPackages(APP).build());
+    cached = valueTypeStore(pg.dataSource(), DEFAULT_CACHE);
+    full = valueTypeStore(pg.dataSource(), 0);
+    writer = valueTypeStore(pg.dataSource(), DEFAULT_CACHE);
     cached.ensureTable();
-  }
-
-  private static PgSessionStore store(PgSessionConfig config) {
-    return new PgSessionStore(pg.dataSource(), config, ReadCacheAttackTest.class.getClassLoader());
   }
 
   // ------------------------------------------------------------ same as a full read
@@ -355,9 +352,8 @@ class ReadCacheAttackTest {
   void writersOnTwoStoresAndReadersOnAThirdWithATinyCacheNeverSeeAnOlderOrTornSession()
       throws Exception {
     long capacity = 16 * 1024;
-    PgSessionStore reader =
-        store(PgSessionConfig.builder().allowPackages(APP).readCacheBytes(capacity).build());
-    PgSessionStore otherWriter = store(PgSessionConfig.builder().allowPackages(APP).build());
+    PgSessionStore reader = valueTypeStore(pg.dataSource(), capacity);
+    PgSessionStore otherWriter = valueTypeStore(pg.dataSource(), DEFAULT_CACHE);
     int sessions = 40;
     String[] sids = new String[sessions];
     for (int i = 0; i < sessions; i++) {

@@ -1,7 +1,10 @@
 package io.pgsession;
 
+import static io.pgsession.SameRecords.DEFAULT_CACHE;
+import static io.pgsession.SameRecords.VALUE_TYPES;
 import static io.pgsession.SameRecords.assertSameRecord;
 import static io.pgsession.SameRecords.counted;
+import static io.pgsession.SameRecords.valueTypeStore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -35,7 +38,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ReadCacheWriteAttackTest {
   @RegisterExtension static final PostgresExtension pg = new PostgresExtension();
 
-  private static final String APP = "io.pgsession.valuetypes";
   private static final AtomicInteger IDS = new AtomicInteger();
   private static PgSessionStore cached;
   private static PgSessionStore full;
@@ -43,15 +45,10 @@ class ReadCacheWriteAttackTest {
 
   @BeforeAll
   static void createStores() {
-    cached = store(PgSessionConfig.builder().allowPackages(APP).build());
-    full = store(PgSessionConfig.builder().allowPackages(APP).readCacheBytes(0).build());
-    other = store(PgSessionConfig.builder().allowPackages(APP).build());
+    cached = valueTypeStore(pg.dataSource(), DEFAULT_CACHE);
+    full = valueTypeStore(pg.dataSource(), 0);
+    other = valueTypeStore(pg.dataSource(), DEFAULT_CACHE);
     cached.ensureTable();
-  }
-
-  private static PgSessionStore store(PgSessionConfig config) {
-    return new PgSessionStore(
-        pg.dataSource(), config, ReadCacheWriteAttackTest.class.getClassLoader());
   }
 
   // ------------------------------------ values and text the row may not carry as given
@@ -437,7 +434,7 @@ class ReadCacheWriteAttackTest {
   // ------------------------------------------------------------ helpers
 
   private static PgSessionStore cachedStore(long bytes) {
-    return store(PgSessionConfig.builder().allowPackages(APP).readCacheBytes(bytes).build());
+    return valueTypeStore(pg.dataSource(), bytes);
   }
 
   /** The template a save of these attributes (each its own snapshot) would keep. */
@@ -445,7 +442,8 @@ class ReadCacheWriteAttackTest {
     SessionDocument document =
         new SessionDocument(
             new ValueCodec(
-                new TypeAllowlist(List.of(APP)), ReadCacheWriteAttackTest.class.getClassLoader()));
+                new TypeAllowlist(List.of(VALUE_TYPES)),
+                ReadCacheWriteAttackTest.class.getClassLoader()));
     Map<String, String> json = new LinkedHashMap<>();
     Map<String, Object> snapshots = new HashMap<>();
     for (Map.Entry<String, Object> e : attributes.entrySet()) {

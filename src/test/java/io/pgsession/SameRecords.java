@@ -7,10 +7,28 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import javax.sql.DataSource;
 
 /** Comparisons of records read in different ways (from the cache, in full), field by field. */
 final class SameRecords {
   private SameRecords() {}
+
+  /** The package of the value types the cache tests store. */
+  static final String VALUE_TYPES = "io.pgsession.valuetypes";
+
+  /** The read cache's default size. */
+  static final long DEFAULT_CACHE = PgSessionConfig.defaults().readCacheBytes();
+
+  /**
+   * A store on {@code ds} that may store the test value types and keep {@code readCacheBytes} of
+   * what it reads and writes ({@code 0}: a store that always reads in full).
+   */
+  static PgSessionStore valueTypeStore(DataSource ds, long readCacheBytes) {
+    return new PgSessionStore(
+        ds,
+        PgSessionConfig.builder().allowPackages(VALUE_TYPES).readCacheBytes(readCacheBytes).build(),
+        SameRecords.class.getClassLoader());
+  }
 
   /** A session whose values all follow from {@code n}, so a torn read shows. */
   static Map<String, Object> counted(long n) {

@@ -356,8 +356,7 @@ public final class PgSessionDataStoreFactory extends AbstractSessionDataStoreFac
   }
 
   private static PgSessionException invalid(String setting, String value, String rule) {
-    return new PgSessionException(
-        "configure", null, "setting " + setting + " = '" + value + "' " + rule);
+    return PgSessionException.badSetting(setting, value, rule);
   }
 
   private static @Nullable String blankToNull(@Nullable String s) {
