@@ -35,6 +35,7 @@ public final class PgSessionStore {
   private static final int MAX_SID_BYTES = 1024;
   private static final int MAX_MERGE_ATTEMPTS = 8;
   private static final int UNDECODABLE_MEMORY = 1024;
+  private static final String UNIQUE_VIOLATION = "23505";
 
   /** What a {@link #save} did. */
   public enum SaveOutcome {
@@ -238,12 +239,18 @@ public final class PgSessionStore {
             "save",
             record.sid(),
             c -> {
-              try (PreparedStatement ps = c.prepareStatement(table.insert)) {
-                ps.setString(1, record.sid());
-                ps.setString(2, json);
-                ps.setDouble(3, expireSeconds(record.expiry()));
-                return firstString(ps.executeQuery());
+              if (record.hasFreshId()) {
+                try {
+                  return insertRow(c, table.insertNew, record, json);
+                } catch (SQLException e) {
+                  if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                    throw e;
+                  }
+                  // A row has the new id after all (an earlier save whose answer was lost, or an
+                  // id the container reused): overwrite it, as the first save of any record does.
+                }
               }
+              return insertRow(c, table.insert, record, json);
             });
     record.baseline =
         new SessionRecord.Baseline(
@@ -254,6 +261,16 @@ public final class PgSessionStore {
             encoded.json(),
             encoded.snapshots());
     keep(record, stamp, encoded, 1);
+  }
+
+  private @Nullable String insertRow(Connection c, String sql, SessionRecord record, String json)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, record.sid());
+      ps.setString(2, json);
+      ps.setDouble(3, expireSeconds(record.expiry()));
+      return firstString(ps.executeQuery());
+    }
   }
 
   /**
@@ -826,9 +843,27 @@ public final class PgSessionStore {
               + " second); the request can be retried");
     }
     try (Connection c = connect(operation, sid)) {
-      return work.run(c);
+      return autoCommitted(c, work);
     } catch (SQLException e) {
       throw new PgSessionException(operation, sid, describe(e), e);
+    }
+  }
+
+  /**
+   * Runs the work with each statement committed as it runs, as pgsession's writes must be. A data
+   * source of the application's may hand out connections with auto-commit off (a common setting for
+   * JPA): on those, the writes would wait for a commit that never comes, and the pool would roll
+   * them back. The connection goes back in the mode it came in.
+   */
+  private static <T> T autoCommitted(Connection c, SqlWork<T> work) throws SQLException {
+    if (c.getAutoCommit()) {
+      return work.run(c);
+    }
+    c.setAutoCommit(true);
+    try {
+      return work.run(c);
+    } finally {
+      c.setAutoCommit(false);
     }
   }
 

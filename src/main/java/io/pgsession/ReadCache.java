@@ -28,8 +28,15 @@ final class ReadCache {
    * once cannot all take the last room.
    */
   private static final class Generation {
-    final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
+    final ConcurrentHashMap<String, Entry> entries;
     final AtomicLong weight = new AtomicLong();
+
+    /**
+     * Sized for {@code expected} entries, so that filling it does not grow its table step by step.
+     */
+    Generation(int expected) {
+      entries = new ConcurrentHashMap<>(Math.max(16, expected));
+    }
 
     boolean reserve(long w, long limit) {
       if (weight.addAndGet(w) <= limit) {
@@ -62,8 +69,8 @@ final class ReadCache {
     }
   }
 
-  private volatile Generation young = new Generation();
-  private volatile Generation old = new Generation();
+  private volatile Generation young = new Generation(0);
+  private volatile Generation old = new Generation(0);
   private final LongAdder hits = new LongAdder();
   private final long capacity;
 
@@ -161,7 +168,8 @@ final class ReadCache {
       synchronized (this) {
         if (young == g) {
           old = g;
-          young = new Generation();
+          // The next generation will likely hold about as many entries as this one.
+          young = new Generation(g.entries.size());
         }
       }
     }

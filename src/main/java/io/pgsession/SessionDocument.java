@@ -63,6 +63,36 @@ final class SessionDocument {
 
   /** One attribute value as JSON text; throws {@link CodecException} if it cannot be stored. */
   String encodeValue(@Nullable Object value) {
+    String plain = plainJson(value);
+    return plain != null ? plain : encodeWithGenerator(value);
+  }
+
+  /**
+   * The JSON of the commonest values (a string, a boolean, an int, a long) written directly, as the
+   * generator writes it; {@code null} for any other value. Most sessions hold little else, and
+   * making a generator costs more than writing one of these.
+   */
+  private static @Nullable String plainJson(@Nullable Object value) {
+    if (value instanceof String s) {
+      if (s.indexOf(0) >= 0) {
+        return null;
+      }
+      ValueCodec.checkText(s);
+      StringBuilder out = new StringBuilder(s.length() + 2);
+      quote(out, s);
+      return out.toString();
+    }
+    if (value instanceof Long l) {
+      return "{\"" + ValueCodec.TYPE + "\":\"long\",\"" + ValueCodec.VALUE + "\":" + l + "}";
+    }
+    if (value instanceof Integer || value instanceof Boolean) {
+      return value.toString();
+    }
+    return null;
+  }
+
+  /** As {@link #encodeValue}, always through Jackson's generator. */
+  String encodeWithGenerator(@Nullable Object value) {
     // Not StringWriter: its StringBuffer copies char by char into a Latin-1 array, which costs
     // more than the JSON generation itself for large values.
     CharArrayWriter out = new CharArrayWriter(64);

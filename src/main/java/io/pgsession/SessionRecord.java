@@ -23,10 +23,26 @@ public final class SessionRecord {
   private @Nullable String lastNode;
   private final Map<String, Object> attributes;
   @Nullable Baseline baseline;
+  private boolean freshId;
 
-  /** A new session, not yet stored, created now. */
+  /**
+   * A session not read from the table, such as one a container kept elsewhere: its first save
+   * writes the row whether one is there or not.
+   */
   public SessionRecord(String sid, long createdMillis, int maxInactiveSeconds) {
     this(sid, createdMillis, maxInactiveSeconds, new LinkedHashMap<>());
+  }
+
+  /**
+   * A session created just now under a new id, one that no row is expected to have. Its first save
+   * is a plain {@code INSERT}, which costs the server less than the upsert of a session that may be
+   * stored already; should a row have the key after all, the save then overwrites it as any first
+   * save does.
+   */
+  public static SessionRecord newSession(String sid, long createdMillis, int maxInactiveSeconds) {
+    SessionRecord record = new SessionRecord(sid, createdMillis, maxInactiveSeconds);
+    record.freshId = true;
+    return record;
   }
 
   /** A session whose attributes are {@code attributes}, which the record takes over. */
@@ -118,6 +134,11 @@ public final class SessionRecord {
   /** The attributes, in insertion order; the map is the record's own and may be changed. */
   public Map<String, Object> attributes() {
     return attributes;
+  }
+
+  /** Whether this record was made by {@link #newSession}. */
+  boolean hasFreshId() {
+    return freshId;
   }
 
   /** Whether this record was read from the table (or already written to it). */

@@ -46,6 +46,7 @@ final class SessionTable {
   final String load;
   final String loadIfChanged;
   final String insert;
+  final String insertNew;
   final String update;
   final String touch;
   final String touchIfUnchanged;
@@ -103,6 +104,14 @@ final class SessionTable {
             + expireAt
             + ") ON CONFLICT (sid) DO UPDATE SET sess = EXCLUDED.sess, expire = EXCLUDED.expire"
             + " RETURNING xmin";
+    // Without ON CONFLICT: the server skips the upsert's search for a row before inserting, and
+    // the confirmation of its speculative insert.
+    this.insertNew =
+        "INSERT INTO "
+            + t
+            + " (sid, sess, expire) VALUES (?, ?::json, "
+            + expireAt
+            + ") RETURNING xmin";
     this.update =
         "UPDATE "
             + t

@@ -1,6 +1,7 @@
 package io.pgsession;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -46,6 +47,33 @@ class DocumentFrameTest {
     SessionDocument.quote(mine, all.toString());
 
     assertThat(mine.toString()).isEqualTo(jackson(all.toString()));
+  }
+
+  @Property(tries = 2000)
+  void stringsNumbersAndBooleansAreWrittenAsTheGeneratorWritesThem(
+      @ForAll("plainValues") Object value) {
+    assertThat(DOCUMENT.encodeValue(value)).isEqualTo(DOCUMENT.encodeWithGenerator(value));
+  }
+
+  @Provide
+  Arbitrary<Object> plainValues() {
+    return Arbitraries.oneOf(
+        text().map(t -> (Object) t),
+        Arbitraries.longs().map(l -> (Object) l),
+        Arbitraries.integers().map(i -> (Object) i),
+        Arbitraries.of(true, false).map(b -> (Object) b));
+  }
+
+  @Test
+  void aStringThatCannotBeStoredIsRefusedAsTheGeneratorRefusesIt() {
+    String unpaired = "a\uD800b";
+
+    assertThatThrownBy(() -> DOCUMENT.encodeValue(unpaired))
+        .isInstanceOf(CodecException.class)
+        .hasMessage("it holds an unpaired surrogate at index 1");
+    assertThatThrownBy(() -> DOCUMENT.encodeWithGenerator(unpaired))
+        .isInstanceOf(CodecException.class)
+        .hasMessage("it holds an unpaired surrogate at index 1");
   }
 
   @Property(tries = 500)

@@ -43,6 +43,41 @@ class StoreStatementsTest {
   }
 
   @Test
+  void aSessionCreatedJustNowIsOnePlainInsert() {
+    SessionRecord record =
+        SessionRecord.newSession(newRecord().sid(), System.currentTimeMillis(), 1800);
+
+    assertThat(counting.countOf(() -> assertSaved(record, SaveOutcome.INSERTED))).isEqualTo(1);
+    assertThat(counting.statements().get(0)).startsWith("INSERT").doesNotContain("ON CONFLICT");
+  }
+
+  @Test
+  void aRecordNotReadFromTheTableOverwritesItsRowInOneStatement() {
+    String sid = stored();
+    SessionRecord record = new SessionRecord(sid, System.currentTimeMillis(), 1800);
+    record.attributes().put("a", "kept elsewhere");
+
+    assertThat(counting.countOf(() -> assertSaved(record, SaveOutcome.INSERTED))).isEqualTo(1);
+    assertThat(store.load(sid).attributes()).containsEntry("a", "kept elsewhere");
+  }
+
+  @Test
+  void aNewSessionWhoseIdHasARowAfterAllOverwritesItAndStaysWritable() {
+    String sid = stored();
+    SessionRecord record = SessionRecord.newSession(sid, System.currentTimeMillis(), 1800);
+    record.attributes().put("a", "new");
+
+    int statements = counting.countOf(() -> assertSaved(record, SaveOutcome.INSERTED));
+
+    assertThat(statements).isEqualTo(2);
+    assertThat(counting.statements().get(1)).contains("ON CONFLICT");
+    assertThat(store.load(sid).attributes()).containsExactly(java.util.Map.entry("a", "new"));
+    record.attributes().put("a", "changed");
+    assertSaved(record, SaveOutcome.UPDATED);
+    assertThat(store.load(sid).attributes()).containsEntry("a", "changed");
+  }
+
+  @Test
   void loadIsOneStatement() {
     String sid = stored();
 

@@ -371,10 +371,15 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
 
   private SessionRecord recordFor(String id, SessionData data, @Nullable PgSessionData pg) {
     SessionRecord known = pg == null ? null : pg.record;
-    SessionRecord record =
-        known != null && known.sid().equals(sid(id))
-            ? known
-            : new SessionRecord(sid(id), data.getCreated(), maxInactiveSeconds(data));
+    SessionRecord record;
+    if (known != null && known.sid().equals(sid(id))) {
+      record = known;
+    } else if (pg != null && known == null) {
+      // Made by newSessionData and never stored: a session Jetty has just created.
+      record = SessionRecord.newSession(sid(id), data.getCreated(), maxInactiveSeconds(data));
+    } else {
+      record = new SessionRecord(sid(id), data.getCreated(), maxInactiveSeconds(data));
+    }
     record
         .created(data.getCreated())
         .accessed(data.getAccessed())

@@ -382,7 +382,11 @@ public final class PgSessionManager extends ManagerBase {
     session.passivate();
     String sid = sidOf(s, session.getIdInternal());
     SessionRecord record = session.record();
-    if (record == null || !record.sid().equals(sid)) {
+    if (record == null) {
+      // Never stored: a session created on this node.
+      record = SessionRecord.newSession(sid, session.getCreationTimeInternal(), 0);
+      session.record(record);
+    } else if (!record.sid().equals(sid)) {
       record = new SessionRecord(sid, session.getCreationTimeInternal(), 0);
       session.record(record);
     }

@@ -38,6 +38,20 @@ class JettyStatementCountTest {
   }
 
   @Test
+  void requestThatCreatesASessionWritesItWithOnePlainInsert() {
+    Browser newcomer = new Browser();
+    String created = newcomer.get(node.uri("op=set&name=user&value=bob"));
+    node.awaitIdle();
+
+    List<String> writes =
+        counting.statements().stream().filter(s -> !s.startsWith("SELECT")).toList();
+    assertThat(created).isNotEqualTo(id);
+    assertThat(writes).hasSize(1);
+    assertThat(writes.get(0)).startsWith("INSERT").doesNotContain("ON CONFLICT");
+    assertThat(newcomer.get(node.uri("op=get&name=user"))).isEqualTo("java.lang.String:bob");
+  }
+
+  @Test
   void readOnlyRequestInsideTheTouchWindowCostsOneStatement() {
     String body = browser.get(node.uri("op=read"));
     node.awaitIdle();

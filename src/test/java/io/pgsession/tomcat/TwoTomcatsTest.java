@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -261,6 +262,20 @@ class TwoTomcatsTest {
 
     assertThat(value).isEqualTo("1");
     assertThat(countingB.count()).isOne();
+  }
+
+  @Test
+  void requestThatCreatesASessionWritesItWithOnePlainInsert() {
+    Browser browser = new Browser();
+    countingB.reset();
+
+    browser.get(b, "/app/set?name=x&value=1");
+
+    List<String> writes =
+        countingB.statements().stream().filter(s -> !s.startsWith("SELECT")).toList();
+    assertThat(writes).hasSize(1);
+    assertThat(writes.get(0)).startsWith("INSERT").doesNotContain("ON CONFLICT");
+    assertThat(browser.get(a, "/app/get?name=x")).isEqualTo("1");
   }
 
   @Test
