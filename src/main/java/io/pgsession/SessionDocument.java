@@ -39,6 +39,8 @@ final class SessionDocument {
   private static final int FORMAT = 1;
   private static final String NUL_ESCAPE = "\\u0000";
   private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+  private static final String LONG_PREFIX =
+      "{\"" + ValueCodec.TYPE + "\":\"long\",\"" + ValueCodec.VALUE + "\":";
 
   private final JsonFactory factory = ValueCodec.JSON;
   private final ValueCodec values;
@@ -83,7 +85,7 @@ final class SessionDocument {
       return out.toString();
     }
     if (value instanceof Long l) {
-      return "{\"" + ValueCodec.TYPE + "\":\"long\",\"" + ValueCodec.VALUE + "\":" + l + "}";
+      return new StringBuilder(40).append(LONG_PREFIX).append(l.longValue()).append('}').toString();
     }
     if (value instanceof Integer || value instanceof Boolean) {
       return value.toString();
@@ -271,7 +273,8 @@ final class SessionDocument {
       this.stored = stored;
       // Arrays beside the maps: record() runs on every cached read, and map lookups were most of
       // its time.
-      this.names = stored.json().keySet().toArray(String[]::new);
+      // Sized here: given an empty array, the set makes its own by reflection.
+      this.names = stored.json().keySet().toArray(new String[stored.json().size()]);
       this.snapshots = new Object[names.length];
       // The template, its metadata and its maps; then per attribute its name, its stored JSON,
       // the entries of the two maps and the arrays that hold it, and its snapshot.

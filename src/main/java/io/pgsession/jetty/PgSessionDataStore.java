@@ -306,7 +306,7 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
       throw new PgSessionException(
           "store", id, "a session id holding '/' could name another context's row; not stored");
     }
-    return prefix + id;
+    return prefix.isEmpty() ? id : prefix.concat(id);
   }
 
   /**
@@ -422,12 +422,13 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
    * attribute. The data is marked clean afterwards by the caller (or by Jetty after a store).
    */
   private static void putNonNull(SessionData data, Map<String, ?> attributes) {
-    attributes.forEach(
-        (name, value) -> {
-          if (value != null) {
-            data.setAttribute(name, value);
-          }
-        });
+    // A loop rather than forEach with a lambda: it runs on every read, and the JIT does not always
+    // remove the lambda's allocation, which then goes through the VM.
+    for (Map.Entry<String, ?> e : attributes.entrySet()) {
+      if (e.getValue() != null) {
+        data.setAttribute(e.getKey(), e.getValue());
+      }
+    }
   }
 
   static String contextPathOf(@Nullable Context context) {
