@@ -860,11 +860,16 @@ public final class PgSessionStore {
       return work.run(c);
     }
     c.setAutoCommit(true);
+    T result;
     try {
-      return work.run(c);
-    } finally {
-      c.setAutoCommit(false);
+      result = work.run(c);
+    } catch (Throwable e) {
+      // On a connection the failure cut, switching back fails too: the failure is what is reported.
+      Transactions.restore(c, false, e);
+      throw e;
     }
+    c.setAutoCommit(false);
+    return result;
   }
 
   /**
