@@ -354,7 +354,20 @@ final class SessionTable {
   }
 
   private void prepare(Connection c) throws SQLException {
-    if (tableExists(c)) {
+    Boolean keyed = keyedBySid(c);
+    if (keyed == Boolean.FALSE) {
+      throw new PgSessionException(
+          "setup",
+          null,
+          "the table "
+              + name
+              + " has no primary key on sid (connect-pg-simple's table.sql adds it with its"
+              + " ALTER TABLE line); without it every read scans the whole table and one session"
+              + " id can get two rows. Add it: ALTER TABLE "
+              + name
+              + " ADD PRIMARY KEY (sid)");
+    }
+    if (keyed != null) {
       return;
     }
     if (!config.createTable()) {
@@ -383,12 +396,27 @@ final class SessionTable {
     log.info("pgsession[{}] created the session table and its expire index", name);
   }
 
-  private boolean tableExists(Connection c) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+  /**
+   * {@code null} when the table does not exist; else whether it has what the statements rely on: a
+   * unique, immediately checked index on {@code sid} alone (its primary key), which every lookup
+   * uses and on which an upsert's {@code ON CONFLICT (sid)} relies. A view or a foreign table has
+   * no index of its own and is taken as it is.
+   */
+  private @Nullable Boolean keyedBySid(Connection c) throws SQLException {
+    String sql =
+        "SELECT c.relkind::text, EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a"
+            + " ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+            + " WHERE i.indrelid = c.oid AND i.indisunique AND i.indimmediate"
+            + " AND i.indnkeyatts = 1 AND i.indpred IS NULL AND a.attname = 'sid')"
+            + " FROM pg_class c WHERE c.oid = to_regclass(?)";
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, name);
       try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getBoolean(1);
+        if (!rs.next()) {
+          return null;
+        }
+        String kind = rs.getString(1);
+        return rs.getBoolean(2) || !(kind.equals("r") || kind.equals("p"));
       }
     }
   }

@@ -159,6 +159,42 @@ class SessionTableTest {
   }
 
   @Test
+  void tableWithoutItsPrimaryKeyFailsSayingHowToAddItAndWorksOnceAdded() throws Exception {
+    DataSource ds = newDatabase("no_primary_key");
+    Sql.update(
+        ds,
+        "CREATE TABLE session (sid varchar NOT NULL, sess json NOT NULL,"
+            + " expire timestamp(6) NOT NULL)");
+    PgSessionStore store = new PgSessionStore(ds, PgSessionConfig.defaults(), loader());
+
+    assertThatThrownBy(() -> store.save(SessionRecord.newSession("pk-1", 1L, 60)))
+        .isInstanceOf(PgSessionException.class)
+        .hasMessageContaining("\"session\" has no primary key on sid")
+        .hasMessageContaining("ALTER TABLE \"session\" ADD PRIMARY KEY (sid)");
+    assertThat(Sql.number(ds, "SELECT count(*) FROM session")).isZero();
+
+    Sql.update(ds, "ALTER TABLE session ADD PRIMARY KEY (sid)");
+    store.save(SessionRecord.newSession("pk-1", System.currentTimeMillis(), 60));
+
+    assertThat(store.load("pk-1")).isNotNull();
+  }
+
+  @Test
+  void aUniqueIndexOnSidServesAsTheKey() throws Exception {
+    DataSource ds = newDatabase("unique_index_key");
+    Sql.update(
+        ds,
+        "CREATE TABLE session (sid varchar NOT NULL, sess json NOT NULL,"
+            + " expire timestamp(6) NOT NULL)");
+    Sql.update(ds, "CREATE UNIQUE INDEX session_sid ON session (sid)");
+    PgSessionStore store = new PgSessionStore(ds, PgSessionConfig.defaults(), loader());
+
+    store.save(new SessionRecord("ux-1", System.currentTimeMillis(), 60));
+
+    assertThat(store.load("ux-1")).isNotNull();
+  }
+
+  @Test
   void unreachableDatabaseFailsClearlyAndIsRetriedOnceItIsBack() {
     DataSource real = newDatabase("late_start");
     AtomicBoolean up = new AtomicBoolean(false);
