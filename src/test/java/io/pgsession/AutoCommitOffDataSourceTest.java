@@ -1,18 +1,12 @@
 package io.pgsession;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.pgsession.PgSessionStore.SaveOutcome;
 import io.pgsession.testing.PostgresExtension;
-import java.sql.Connection;
-import java.sql.Statement;
-import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -88,7 +82,9 @@ class AutoCommitOffDataSourceTest {
     SessionRecord record = SessionRecord.newSession("manual-3", System.currentTimeMillis(), 1800);
     record.attributes().put("step", "created");
 
-    Throwable failure = failsWhenItsBackendIsTerminated(() -> store.save(record));
+    store.ensureTable();
+    Throwable failure =
+        CutConnection.whileWaiting(pg.dataSource(), "session", "INSERT", () -> store.save(record));
 
     // A server restart or an administrator ending the backend: the database's own reason, and
     // the advice that the request can be retried, as the same cut gives on an auto-commit pool.
@@ -99,39 +95,6 @@ class AutoCommitOffDataSourceTest {
         .hasMessageContaining("terminating connection due to administrator command")
         .hasMessageContaining("the request can be retried");
     assertThat(((PgSessionException) failure).sqlState()).isEqualTo("57P01");
-  }
-
-  /**
-   * Runs the write while another session holds the table in SHARE mode, so that the write waits for
-   * its lock, then terminates the write's backend as an administrator (or a server shutdown) would,
-   * and returns what the write threw.
-   */
-  private static Throwable failsWhenItsBackendIsTerminated(Runnable write) throws Exception {
-    store.ensureTable();
-    try (Connection holder = pg.dataSource().getConnection()) {
-      holder.setAutoCommit(false);
-      try (Statement s = holder.createStatement()) {
-        s.execute("LOCK TABLE session IN SHARE MODE");
-      }
-      CompletableFuture<Throwable> writing =
-          CompletableFuture.supplyAsync(() -> catchThrowable(write::run));
-      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-      while (terminateWaitingWriters() == 0) {
-        assertThat(System.nanoTime()).as("the write waits for the lock").isLessThan(deadline);
-        Thread.sleep(20);
-      }
-      holder.rollback();
-      return writing.get(20, TimeUnit.SECONDS);
-    }
-  }
-
-  private static int terminateWaitingWriters() {
-    return Sql.rows(
-            pg.dataSource(),
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                + " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                + " AND wait_event_type = 'Lock' AND query LIKE 'INSERT%'")
-        .size();
   }
 
   private static List<String> storedStep(String sid) {

@@ -1,7 +1,6 @@
 package io.pgsession;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -16,7 +15,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -163,29 +161,10 @@ class ReaperTest {
   @Test
   void aReapWhoseConnectionIsCutReportsTheServersReason() throws Exception {
     insertRows("cut", 3, "- interval '1 hour'");
-    Throwable failure;
-    try (Connection holder = pg.dataSource().getConnection()) {
-      holder.setAutoCommit(false);
-      try (java.sql.Statement s = holder.createStatement()) {
-        s.execute("LOCK TABLE reaped IN SHARE MODE");
-      }
-      CompletableFuture<Throwable> reaping =
-          CompletableFuture.supplyAsync(() -> catchThrowable(store::reap));
-      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-      // The reap's DELETE waits for the table; its backend is ended as by an administrator or a
-      // server shutdown.
-      while (Sql.rows(
-              pg.dataSource(),
-              "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                  + " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                  + " AND wait_event_type = 'Lock' AND query LIKE 'DELETE%'")
-          .isEmpty()) {
-        assertThat(System.nanoTime()).as("the reap waits for the lock").isLessThan(deadline);
-        Thread.sleep(20);
-      }
-      holder.rollback();
-      failure = reaping.get(20, TimeUnit.SECONDS);
-    }
+    // The reap's DELETE waits for the table; its backend is ended as by an administrator or a
+    // server shutdown.
+    Throwable failure =
+        CutConnection.whileWaiting(pg.dataSource(), "reaped", "DELETE", store::reap);
 
     // The database's reason, not the failed rollback on the connection it closed.
     assertThat(failure)
