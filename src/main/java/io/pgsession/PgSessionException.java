@@ -51,6 +51,14 @@ public final class PgSessionException extends RuntimeException {
     return sqlState;
   }
 
+  /**
+   * Whether the database could not be reached (down, restarting, no connection in time): a failure
+   * that may pass, unlike one the database answered with, such as a missing table.
+   */
+  public boolean isUnreachable() {
+    return getCause() instanceof SQLException sql && SessionTable.isUnreachable(sql);
+  }
+
   private static @Nullable String sqlStateOf(@Nullable Throwable cause) {
     for (Throwable t = cause; t != null; t = t.getCause()) {
       if (t instanceof SQLException sql && sql.getSQLState() != null) {

@@ -896,16 +896,12 @@ public final class PgSessionStore {
   }
 
   private void report(PgSessionException e) {
-    if (isUnreachable(e)) {
+    if (e.isUnreachable()) {
       outage.failed();
     } else {
       // The database answered, with an error of another kind.
       outage.succeeded();
     }
-  }
-
-  private static boolean isUnreachable(PgSessionException e) {
-    return e.getCause() instanceof SQLException sql && SessionTable.isUnreachable(sql);
   }
 
   private String describe(SQLException e) {

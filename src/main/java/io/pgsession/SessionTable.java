@@ -365,7 +365,11 @@ final class SessionTable {
               + " ALTER TABLE line); without it every read scans the whole table and one session"
               + " id can get two rows. Add it: ALTER TABLE "
               + name
-              + " ADD PRIMARY KEY (sid)");
+              + " ADD PRIMARY KEY (sid). If the table has another primary key (on more columns,"
+              + " or deferrable), add CREATE UNIQUE INDEX ON "
+              + name
+              + " (sid) instead; either fails while two rows share a sid, which must be deleted"
+              + " first");
     }
     if (keyed != null) {
       return;

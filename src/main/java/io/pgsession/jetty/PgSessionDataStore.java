@@ -105,12 +105,17 @@ public final class PgSessionDataStore extends AbstractSessionDataStore {
   /**
    * Creates the table at start when it is missing, so it exists before the first request. A
    * database that is down now does not stop the web application: the store tries again on first
-   * use.
+   * use. A table the database says cannot be used (missing with {@code createTable=false}, without
+   * its primary key, not granted) stops the start, since Jetty would otherwise serve every request
+   * with sessions that are never stored.
    */
   private void prepareTable(PgSessionStore started) {
     try {
       started.ensureTable();
     } catch (PgSessionException e) {
+      if (!e.isUnreachable()) {
+        throw e;
+      }
       log.warn(
           "pgsession[{}] context {} cannot prepare the table now; will retry on first use",
           started.tableName(),

@@ -2,6 +2,7 @@ package io.pgsession.jetty;
 
 import static io.pgsession.jetty.JettyTestSupport.factory;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgsession.attack.OutageDataSource;
 import io.pgsession.testing.Eventually;
@@ -14,7 +15,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * A web application started while PostgreSQL is down starts, and its sessions work once it is up.
+ * A web application started while PostgreSQL is down starts, and its sessions work once it is up;
+ * one whose table the database refuses does not start.
  */
 class JettyStartsWhileDatabaseDownTest {
   @RegisterExtension static PostgresExtension pg = new PostgresExtension();
@@ -33,6 +35,20 @@ class JettyStartsWhileDatabaseDownTest {
       assertThat(Long.parseLong(second)).isEqualTo(Long.parseLong(first) + 1);
       assertThat(storedRows()).isEqualTo(1);
     }
+  }
+
+  @Test
+  void aTableTheDatabaseRefusesStopsTheStartInsteadOfServingUnstoredSessions() throws Exception {
+    JettyTestSupport.update(
+        pg.dataSource(),
+        "CREATE TABLE keyless (sid varchar NOT NULL, sess json NOT NULL,"
+            + " expire timestamp(6) NOT NULL)");
+    PgSessionDataStoreFactory factory = factory(pg.dataSource());
+    factory.setTable("keyless");
+
+    assertThatThrownBy(() -> JettyNode.start("a", factory).close())
+        .hasStackTraceContaining("\"keyless\" has no primary key on sid")
+        .hasStackTraceContaining("ALTER TABLE \"keyless\" ADD PRIMARY KEY (sid)");
   }
 
   private static String request(Browser browser, JettyNode node) {
