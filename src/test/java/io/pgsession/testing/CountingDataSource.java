@@ -46,6 +46,11 @@ public final class CountingDataSource {
     return List.copyOf(statements);
   }
 
+  /** The statements since the last {@link #reset()} other than reads ({@code SELECT}), in order. */
+  public List<String> writes() {
+    return statements.stream().filter(s -> !s.startsWith("SELECT")).toList();
+  }
+
   /** How many statements were executed since the last {@link #reset()}. */
   public int count() {
     return statements.size();
