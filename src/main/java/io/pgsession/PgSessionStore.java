@@ -173,7 +173,7 @@ public final class PgSessionStore {
     }
     if (encoded.json().equals(base.json())
         && record.maxInactiveSeconds() == base.maxInactiveSeconds()) {
-      if (!touchDue(record, base)) {
+      if (!touchDue(record, base.storedExpiry())) {
         record.baseline = base.withSnapshots(encoded.snapshots());
         return SaveOutcome.UNCHANGED;
       }
@@ -195,12 +195,21 @@ public final class PgSessionStore {
     return update(record, encoded, base);
   }
 
-  private boolean touchDue(SessionRecord record, SessionRecord.Baseline base) {
-    if (record.expiry() <= 0 || base.storedExpiry() <= 0) {
-      return record.expiry() != base.storedExpiry();
+  private boolean touchDue(SessionRecord record, long storedExpiry) {
+    if (record.expiry() <= 0 || storedExpiry <= 0) {
+      return record.expiry() != storedExpiry;
     }
     long threshold = (long) (config.touchFraction() * record.maxInactiveSeconds() * 1000L);
-    return record.expiry() - base.storedExpiry() >= Math.max(threshold, 1);
+    return record.expiry() - storedExpiry >= Math.max(threshold, 1);
+  }
+
+  /**
+   * Whether a write of the document must move {@code expire} too: when the interval changed, or
+   * when a request that changed nothing would move it. Otherwise {@code expire} stays as stored, as
+   * after a read-only request, and the update changes no indexed column.
+   */
+  private boolean expiryDue(SessionRecord record, long storedExpiry, int storedMaxInactive) {
+    return record.maxInactiveSeconds() != storedMaxInactive || touchDue(record, storedExpiry);
   }
 
   /**
@@ -292,10 +301,14 @@ public final class PgSessionStore {
     Map<String, String> toWrite = encoded.json();
     long version = base.version();
     String expected = base.rowStamp();
+    long storedExpiry = base.storedExpiry();
+    int storedMaxInactive = base.maxInactiveSeconds();
     for (int attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
       String json = document.assemble(record, toWrite, version + 1);
       checkSize(record.sid(), json);
-      String written = expected == null ? null : conditionalUpdate(record, json, expected);
+      boolean moveExpiry = expiryDue(record, storedExpiry, storedMaxInactive);
+      String written =
+          expected == null ? null : conditionalUpdate(record, json, expected, moveExpiry);
       if (written != null) {
         Map<String, @Nullable Object> snapshots =
             attempt > 0 ? applyStored(record, toWrite, encoded) : encoded.snapshots();
@@ -303,7 +316,7 @@ public final class PgSessionStore {
             new SessionRecord.Baseline(
                 version + 1,
                 written,
-                record.expiry(),
+                moveExpiry ? record.expiry() : storedExpiry,
                 record.maxInactiveSeconds(),
                 toWrite,
                 snapshots);
@@ -325,6 +338,8 @@ public final class PgSessionStore {
       toWrite = merge(current.baseline.json(), base.json(), encoded.json());
       version = current.baseline.version();
       expected = current.baseline.rowStamp();
+      storedExpiry = current.baseline.storedExpiry();
+      storedMaxInactive = current.baseline.maxInactiveSeconds();
       log.debug(
           "pgsession[{}] session {} was changed concurrently; re-applying on top of version {}",
           table.name,
@@ -366,7 +381,7 @@ public final class PgSessionStore {
     String written =
         current.baseline.rowStamp() == null
             ? null
-            : runUpdate(c, record, json, current.baseline.rowStamp());
+            : runUpdate(c, record, json, current.baseline.rowStamp(), true);
     if (written == null) {
       throw new PgSessionException(
           "save", record.sid(), "the locked row changed under its lock; nothing was written");
@@ -436,18 +451,27 @@ public final class PgSessionStore {
     return snapshots;
   }
 
-  /** Writes the document if the row is still as read; returns its new stamp, or null. */
-  private @Nullable String conditionalUpdate(SessionRecord record, String json, String expected) {
-    return call("save", record.sid(), c -> runUpdate(c, record, json, expected));
+  /**
+   * Writes the document, and the expiry if {@code moveExpiry}, if the row is still as read; returns
+   * its new stamp, or null.
+   */
+  private @Nullable String conditionalUpdate(
+      SessionRecord record, String json, String expected, boolean moveExpiry) {
+    return call("save", record.sid(), c -> runUpdate(c, record, json, expected, moveExpiry));
   }
 
   private @Nullable String runUpdate(
-      Connection c, SessionRecord record, String json, String expected) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(table.update)) {
-      ps.setString(1, json);
-      ps.setDouble(2, expireSeconds(record.expiry()));
-      ps.setString(3, record.sid());
-      ps.setString(4, expected);
+      Connection c, SessionRecord record, String json, String expected, boolean moveExpiry)
+      throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(moveExpiry ? table.update : table.updateDocument)) {
+      int i = 1;
+      ps.setString(i++, json);
+      if (moveExpiry) {
+        ps.setDouble(i++, expireSeconds(record.expiry()));
+      }
+      ps.setString(i++, record.sid());
+      ps.setString(i, expected);
       return firstString(ps.executeQuery());
     }
   }

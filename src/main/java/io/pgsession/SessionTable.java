@@ -48,6 +48,7 @@ final class SessionTable {
   final String insert;
   final String insertNew;
   final String update;
+  final String updateDocument;
   final String touch;
   final String touchIfUnchanged;
   final String delete;
@@ -118,6 +119,10 @@ final class SessionTable {
             + " SET sess = ?::json, expire = "
             + expireAt
             + " WHERE sid = ? AND xmin = ?::text::xid RETURNING xmin";
+    // The document alone, while expire need not move: an update that changes no indexed column
+    // can be a heap-only (HOT) update, which adds no entry to the key index or the expire index.
+    this.updateDocument =
+        "UPDATE " + t + " SET sess = ?::json WHERE sid = ? AND xmin = ?::text::xid RETURNING xmin";
     this.touch =
         "UPDATE "
             + t
