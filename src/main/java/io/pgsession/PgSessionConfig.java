@@ -121,8 +121,9 @@ public final class PgSessionConfig {
   }
 
   /**
-   * The part of a session's inactivity interval that must pass before a request that changed
-   * nothing writes a new expiry. {@code 0} touches on every request.
+   * The part of a session's inactivity interval that must pass before a request writes a new
+   * expiry: with a touch when it changed nothing, with the document when it changed attributes.
+   * {@code 0} moves the expiry on every request.
    */
   public double touchFraction() {
     return touchFraction;

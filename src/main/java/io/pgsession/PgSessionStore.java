@@ -143,10 +143,12 @@ public final class PgSessionStore {
   /**
    * Writes what the request changed. A record never stored is inserted; a loaded record whose
    * attributes and interval are unchanged writes nothing, or only its expiry once {@link
-   * PgSessionConfig#touchFraction()} of the interval has passed since the stored expiry was set.
-   * Each value is compared with what was read, so values changed in place count as changes: a
-   * string, number, JDK value or plain list or map by a snapshot taken when it was read, any other
-   * value by its encoded JSON. An unchanged value keeps its stored JSON as it is.
+   * PgSessionConfig#touchFraction()} of the interval has passed since the stored expiry was set; a
+   * record whose attributes changed writes its document, and its expiry too on the same condition
+   * or when its interval changed. Each value is compared with what was read, so values changed in
+   * place count as changes: a string, number, JDK value or plain list or map by a snapshot taken
+   * when it was read, any other value by its encoded JSON. An unchanged value keeps its stored JSON
+   * as it is.
    *
    * <p>An attribute that cannot be stored keeps its previously stored value, the rest of the
    * session is written, and then a {@link PgSessionException} names the attribute and its class.
