@@ -31,9 +31,10 @@ import org.slf4j.LoggerFactory;
  * with {@code flushOnResponseCommit}, before the response is committed when an attribute was set).
  * The data carries the record it was read from, and {@link PgSessionStore#save} writes nothing when
  * the attributes and the interval are unchanged, or only {@code expire} once {@code touchFraction}
- * of the interval has passed. Changes made to a mutable attribute value in place are seen too,
- * since every value is compared with what was read. Jetty's {@code savePeriodSec}, when set,
- * throttles further.
+ * of the interval has passed; changed attributes are written with {@code expire} only then, or when
+ * the interval changed. Changes made to a mutable attribute value in place are seen too, since
+ * every value is compared with what was read. Jetty's {@code savePeriodSec}, when set, throttles
+ * further.
  *
  * <p>Id changes ({@code HttpServletRequest.changeSessionId}) move the row in one statement and keep
  * the data. Expiry: the stored rows of this context whose {@code expire} has passed are claimed by

@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  *       completed; FORM login's state is saved as soon as it is set, because Tomcat completes the
  *       login page's response inside the authenticator. A request that changed nothing writes
  *       nothing, except a touch of the expiry once {@code touchFraction} of the interval has
- *       passed.
+ *       passed; one that changed attributes moves the expiry on the same rule (or when the interval
+ *       changed).
  *   <li>The row key is the context's prefix ({@code ""} for the root context, else the context path
  *       and {@code "/"}; attribute {@code sidPrefix}) and the session id without its {@code
  *       .jvmRoute} suffix (anything from the first dot on).
