@@ -380,10 +380,12 @@ public final class PgSessionStore {
     long version = current.baseline.version();
     String json = document.assemble(record, toWrite, version + 1);
     checkSize(record.sid(), json);
+    long storedExpiry = current.baseline.storedExpiry();
+    boolean moveExpiry = expiryDue(record, storedExpiry, current.baseline.maxInactiveSeconds());
     String written =
         current.baseline.rowStamp() == null
             ? null
-            : runUpdate(c, record, json, current.baseline.rowStamp(), true);
+            : runUpdate(c, record, json, current.baseline.rowStamp(), moveExpiry);
     if (written == null) {
       throw new PgSessionException(
           "save", record.sid(), "the locked row changed under its lock; nothing was written");
@@ -391,7 +393,12 @@ public final class PgSessionStore {
     Map<String, @Nullable Object> snapshots = applyStored(record, toWrite, encoded);
     record.baseline =
         new SessionRecord.Baseline(
-            version + 1, written, record.expiry(), record.maxInactiveSeconds(), toWrite, snapshots);
+            version + 1,
+            written,
+            moveExpiry ? record.expiry() : storedExpiry,
+            record.maxInactiveSeconds(),
+            toWrite,
+            snapshots);
     return SaveOutcome.MERGED;
   }
 

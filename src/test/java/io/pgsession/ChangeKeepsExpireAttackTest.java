@@ -120,11 +120,12 @@ class ChangeKeepsExpireAttackTest {
   }
 
   @Test
-  void theLockedPathWritesExpireAndTheBaselineFollows() {
+  void theLockedPathMovesExpireOnTheSameRuleAndTheBaselineFollows() {
     AtomicInteger bumps = new AtomicInteger(20);
     PgSessionStore contended =
         newStore(bumpingXmin(pg.dataSource(), bumps), PgSessionConfig.defaults());
     SessionRecord r = newStored(plain, 1800);
+    long stored = storedExpiryMillis(r.sid());
     long now = r.accessed() + 30_000;
     SessionRecord mine = contended.load(r.sid());
     access(mine, now, 1800);
@@ -132,13 +133,26 @@ class ChangeKeepsExpireAttackTest {
 
     assertThat(contended.save(mine)).isEqualTo(SaveOutcome.MERGED);
 
-    assertThat(storedExpiryMillis(r.sid())).isEqualTo(now + 1_800_000);
-    assertThat(mine.baseline.storedExpiry()).isEqualTo(now + 1_800_000);
+    // Inside the touch window: the document alone, as on the optimistic path.
+    assertThat(storedExpiryMillis(r.sid())).isEqualTo(stored);
+    assertThat(mine.baseline.storedExpiry()).isEqualTo(stored);
+    assertThat(plain.load(r.sid()).attributes()).containsEntry("m", "locked");
+
+    bumps.set(20);
+    long later = now + 240_000;
+    access(mine, later, 1800);
+    mine.attributes().put("m", "due");
+
+    assertThat(contended.save(mine)).isEqualTo(SaveOutcome.MERGED);
+
+    // Four minutes on, past a tenth of the interval: expire moves with the document.
+    assertThat(storedExpiryMillis(r.sid())).isEqualTo(later + 1_800_000);
+    assertThat(mine.baseline.storedExpiry()).isEqualTo(later + 1_800_000);
     bumps.set(0);
-    access(mine, now + 1_000, 1800);
+    access(mine, later + 1_000, 1800);
     mine.attributes().put("m", "after");
     assertThat(contended.save(mine)).isEqualTo(SaveOutcome.UPDATED);
-    assertThat(storedExpiryMillis(r.sid())).isEqualTo(now + 1_800_000);
+    assertThat(storedExpiryMillis(r.sid())).isEqualTo(later + 1_800_000);
     assertThat(plain.load(r.sid()).attributes()).containsEntry("m", "after");
   }
 
