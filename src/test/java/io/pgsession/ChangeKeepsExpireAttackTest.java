@@ -75,8 +75,10 @@ class ChangeKeepsExpireAttackTest {
       held[n] = r;
       if (outcome == SaveOutcome.UNCHANGED) {
         // A copy kept on one node may be behind the row: its baseline is then earlier, never later.
-        assertThat(r.baseline.storedExpiry()).isLessThanOrEqualTo(storedExpiryMillis(sid));
-        assertThat(storedExpiryMillis(sid)).isGreaterThan(now + 900_000 - 90_000);
+        assertThat(r.baseline.storedExpiry())
+            .isLessThanOrEqualTo(Sql.storedExpiryMillis(pg.dataSource(), sid));
+        assertThat(Sql.storedExpiryMillis(pg.dataSource(), sid))
+            .isGreaterThan(now + 900_000 - 90_000);
       } else {
         assertBound(r, now, 900);
       }
@@ -108,14 +110,14 @@ class ChangeKeepsExpireAttackTest {
   @Test
   void aNodeWhoseClockIsBehindNeverMovesExpireEarlier() {
     SessionRecord r = newStored(plain, 1800);
-    long stored = storedExpiryMillis(r.sid());
+    long stored = Sql.storedExpiryMillis(pg.dataSource(), r.sid());
     SessionRecord behind = plain.load(r.sid());
     access(behind, r.accessed() - 120_000, 1800);
     behind.attributes().put("b", "behind");
 
     plain.save(behind);
 
-    assertThat(storedExpiryMillis(r.sid())).isEqualTo(stored);
+    assertThat(Sql.storedExpiryMillis(pg.dataSource(), r.sid())).isEqualTo(stored);
     assertThat(behind.baseline.storedExpiry()).isEqualTo(stored);
   }
 
@@ -125,7 +127,7 @@ class ChangeKeepsExpireAttackTest {
     PgSessionStore contended =
         newStore(bumpingXmin(pg.dataSource(), bumps), PgSessionConfig.defaults());
     SessionRecord r = newStored(plain, 1800);
-    long stored = storedExpiryMillis(r.sid());
+    long stored = Sql.storedExpiryMillis(pg.dataSource(), r.sid());
     long now = r.accessed() + 30_000;
     SessionRecord mine = contended.load(r.sid());
     access(mine, now, 1800);
@@ -134,7 +136,7 @@ class ChangeKeepsExpireAttackTest {
     assertThat(contended.save(mine)).isEqualTo(SaveOutcome.MERGED);
 
     // Inside the touch window: the document alone, as on the optimistic path.
-    assertThat(storedExpiryMillis(r.sid())).isEqualTo(stored);
+    assertThat(Sql.storedExpiryMillis(pg.dataSource(), r.sid())).isEqualTo(stored);
     assertThat(mine.baseline.storedExpiry()).isEqualTo(stored);
     assertThat(plain.load(r.sid()).attributes()).containsEntry("m", "locked");
 
@@ -146,20 +148,20 @@ class ChangeKeepsExpireAttackTest {
     assertThat(contended.save(mine)).isEqualTo(SaveOutcome.MERGED);
 
     // Four minutes on, past a tenth of the interval: expire moves with the document.
-    assertThat(storedExpiryMillis(r.sid())).isEqualTo(later + 1_800_000);
+    assertThat(Sql.storedExpiryMillis(pg.dataSource(), r.sid())).isEqualTo(later + 1_800_000);
     assertThat(mine.baseline.storedExpiry()).isEqualTo(later + 1_800_000);
     bumps.set(0);
     access(mine, later + 1_000, 1800);
     mine.attributes().put("m", "after");
     assertThat(contended.save(mine)).isEqualTo(SaveOutcome.UPDATED);
-    assertThat(storedExpiryMillis(r.sid())).isEqualTo(later + 1_800_000);
+    assertThat(Sql.storedExpiryMillis(pg.dataSource(), r.sid())).isEqualTo(later + 1_800_000);
     assertThat(plain.load(r.sid()).attributes()).containsEntry("m", "after");
   }
 
   @Test
   void aCutConnectionInTheDocumentOnlyUpdateNamesTheSessionAndLosesNothing() throws Exception {
     SessionRecord r = newStored(plain, 1800);
-    long stored = storedExpiryMillis(r.sid());
+    long stored = Sql.storedExpiryMillis(pg.dataSource(), r.sid());
     access(r, r.accessed() + 5_000, 1800);
     r.attributes().put("a", "cut");
 
@@ -170,13 +172,13 @@ class ChangeKeepsExpireAttackTest {
     assertThat(thrown.getMessage()).contains(r.sid()).contains("save");
     assertThat(plain.save(r)).isIn(SaveOutcome.UPDATED, SaveOutcome.MERGED);
     assertThat(plain.load(r.sid()).attributes()).containsEntry("a", "cut");
-    assertThat(storedExpiryMillis(r.sid())).isEqualTo(stored);
+    assertThat(Sql.storedExpiryMillis(pg.dataSource(), r.sid())).isEqualTo(stored);
   }
 
   @Test
   void theReadCacheGivesTheStoredExpiryAfterADocumentOnlyUpdate() {
     SessionRecord r = newStored(cached, 1800);
-    long stored = storedExpiryMillis(r.sid());
+    long stored = Sql.storedExpiryMillis(pg.dataSource(), r.sid());
     SessionRecord read = cached.load(r.sid());
     access(read, read.accessed() + 5_000, 1800);
     read.attributes().put("c", "cached");
@@ -193,7 +195,7 @@ class ChangeKeepsExpireAttackTest {
   @Test
   void cookieExpiresMayRunAheadOfExpireByLessThanTheTouchFraction() {
     SessionRecord r = newStored(plain, 1800);
-    long stored = storedExpiryMillis(r.sid());
+    long stored = Sql.storedExpiryMillis(pg.dataSource(), r.sid());
     access(r, r.accessed() + 60_000, 1800);
     r.attributes().put("a", "later");
 
@@ -206,7 +208,7 @@ class ChangeKeepsExpireAttackTest {
                     "SELECT sess->'cookie'->>'expires' FROM session WHERE sid = ?",
                     r.sid()))
             .toEpochMilli();
-    assertThat(storedExpiryMillis(r.sid())).isEqualTo(stored);
+    assertThat(Sql.storedExpiryMillis(pg.dataSource(), r.sid())).isEqualTo(stored);
     assertThat(cookie).isEqualTo(r.expiry()).isGreaterThan(stored);
     assertThat(cookie - stored).isLessThan((long) (FRACTION * 1800 * 1000));
   }
@@ -218,7 +220,7 @@ class ChangeKeepsExpireAttackTest {
    * says, and the record's baseline holds what is stored.
    */
   private static void assertBound(SessionRecord r, long accessed, int interval) {
-    long column = storedExpiryMillis(r.sid());
+    long column = Sql.storedExpiryMillis(pg.dataSource(), r.sid());
     long due = accessed + interval * 1000L;
     assertThat(column)
         .as("expire of %s after an access at %d with interval %d", r.sid(), accessed, interval)
@@ -240,14 +242,6 @@ class ChangeKeepsExpireAttackTest {
     r.attributes().put("a", "first");
     store.save(r);
     return r;
-  }
-
-  private static long storedExpiryMillis(String sid) {
-    return Sql.number(
-        pg.dataSource(),
-        "SELECT (extract(epoch FROM expire AT TIME ZONE 'UTC') * 1000)::bigint FROM session"
-            + " WHERE sid = ?",
-        sid);
   }
 
   private static PgSessionStore newStore(DataSource ds, PgSessionConfig config) {

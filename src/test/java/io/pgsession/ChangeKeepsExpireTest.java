@@ -77,7 +77,7 @@ class ChangeKeepsExpireTest {
 
     assertThat(statements).isEqualTo(1);
     assertThat(counting.statements().get(0)).contains("sess =").contains("expire =");
-    assertThat(storedExpiryMillis(sid)).isEqualTo(record.expiry());
+    assertThat(Sql.storedExpiryMillis(pg.dataSource(), sid)).isEqualTo(record.expiry());
   }
 
   @Test
@@ -88,7 +88,7 @@ class ChangeKeepsExpireTest {
 
     assertSaved(record, SaveOutcome.UPDATED);
 
-    assertThat(storedExpiryMillis(sid)).isEqualTo(record.expiry());
+    assertThat(Sql.storedExpiryMillis(pg.dataSource(), sid)).isEqualTo(record.expiry());
     assertThat(store.load(sid).maxInactiveSeconds()).isEqualTo(3600);
   }
 
@@ -149,14 +149,6 @@ class ChangeKeepsExpireTest {
 
   private static String expireOf(String sid) {
     return Sql.text(pg.dataSource(), "SELECT expire::text FROM session WHERE sid = ?", sid);
-  }
-
-  private static long storedExpiryMillis(String sid) {
-    return Sql.number(
-        pg.dataSource(),
-        "SELECT (extract(epoch FROM expire AT TIME ZONE 'UTC') * 1000)::bigint FROM session"
-            + " WHERE sid = ?",
-        sid);
   }
 
   private static void assertSaved(SessionRecord record, SaveOutcome expected) {

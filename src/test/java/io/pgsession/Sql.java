@@ -53,6 +53,15 @@ final class Sql {
     return Long.parseLong(text(ds, sql, params));
   }
 
+  /** A session's {@code expire} in the default table, as epoch milliseconds in UTC. */
+  static long storedExpiryMillis(DataSource ds, String sid) {
+    return number(
+        ds,
+        "SELECT (extract(epoch FROM expire AT TIME ZONE 'UTC') * 1000)::bigint FROM session"
+            + " WHERE sid = ?",
+        sid);
+  }
+
   private static PreparedStatement prepare(Connection c, String sql, Object... params)
       throws SQLException {
     PreparedStatement ps = c.prepareStatement(sql);
